@@ -1,0 +1,424 @@
+package dev.idempotency.core;
+
+import dev.idempotency.core.IdempotencyListener.StoreOperation;
+import dev.idempotency.core.IdempotencyOutcome.Completion;
+import dev.idempotency.core.internal.LeaseHeartbeat;
+import dev.idempotency.core.store.ClaimRequest;
+import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.IdempotencyRecord;
+import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.IdempotencyStoreException;
+import dev.idempotency.core.store.OwnerToken;
+import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.ReleaseResult;
+import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StoredResponse;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Runs work at most once per key: the claim-then-complete protocol, written once for every caller (the HTTP
+ * filter, message consumers, webhooks, scheduled jobs).
+ *
+ * <p>For each {@link #execute} call:
+ * <ol>
+ *   <li>Claim the key in the store with a fresh {@link OwnerToken}, a lease and a TTL. The claim is one atomic
+ *       store operation, so of many concurrent requests with one key exactly one acquires it.</li>
+ *   <li>If the key is already completed, compare fingerprints: equal means return the stored result decoded by
+ *       the codec ({@link IdempotencyOutcome.Replayed}); different means
+ *       {@link IdempotencyOutcome.FingerprintMismatch}. The work does not run.</li>
+ *   <li>If another worker holds the key, compare fingerprints: different means
+ *       {@link IdempotencyOutcome.FingerprintMismatch}. Otherwise wait up to the request's in-flight wait,
+ *       re-claiming with backoff (a re-claim replays the result once the other worker completes, or takes the key
+ *       over once its lease expires); when the wait is over, return {@link IdempotencyOutcome.InProgress}.</li>
+ *   <li>If the claim is acquired, run the work while a heartbeat renews the lease every
+ *       {@code heartbeatInterval}. A heartbeat that finds the key taken over marks the run as having lost
+ *       ownership.</li>
+ *   <li>When the work returns, stop the heartbeat and ask the {@link OutcomePolicy}: store means
+ *       {@code complete} with the encoded result, otherwise {@code release}. Both are fenced by the owner token,
+ *       so a run that lost its lease can neither overwrite nor delete the new owner's record; it is told so
+ *       ({@link Completion#OWNERSHIP_LOST}) and the new owner's record stays as it is.</li>
+ *   <li>When the work throws, stop the heartbeat, release the claim (fenced), and rethrow, so the caller can
+ *       retry.</li>
+ *   <li>If the store fails during claim, nothing runs and {@link IdempotencyStoreException} propagates: the engine
+ *       fails closed. If it fails during complete or release, the result is still returned; the record stays in
+ *       progress until its lease expires, and then a retry runs afresh.</li>
+ * </ol>
+ *
+ * <p>Instances are thread-safe and meant to be shared. {@link #close()} stops the heartbeat scheduler if the
+ * engine created it.
+ */
+public final class IdempotencyEngine implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(IdempotencyEngine.class.getName());
+    private static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
+    private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(20);
+    private static final Duration MAX_POLL_DELAY = Duration.ofMillis(500);
+
+    private final IdempotencyStore store;
+    private final Clock clock;
+    private final Duration defaultTtl;
+    private final Duration lease;
+    private final Duration heartbeatInterval;
+    private final IdempotencyListener listener;
+    private final ScheduledExecutorService heartbeatScheduler;
+    private final boolean ownsScheduler;
+
+    private IdempotencyEngine(Builder builder) {
+        this.store = builder.store;
+        this.clock = builder.clock;
+        this.defaultTtl = builder.defaultTtl;
+        this.lease = builder.lease;
+        this.heartbeatInterval = builder.heartbeatInterval != null ? builder.heartbeatInterval : builder.lease.dividedBy(3);
+        if (this.heartbeatInterval.compareTo(lease) >= 0) {
+            throw new IllegalArgumentException("heartbeatInterval (" + heartbeatInterval + ") must be shorter than the lease (" + lease + ")");
+        }
+        if (defaultTtl.compareTo(lease) < 0) {
+            throw new IllegalArgumentException("ttl (" + defaultTtl + ") must be at least the lease (" + lease + ")");
+        }
+        this.listener = builder.listener;
+        this.ownsScheduler = builder.heartbeatScheduler == null;
+        this.heartbeatScheduler = ownsScheduler ? defaultScheduler() : builder.heartbeatScheduler;
+    }
+
+    public static Builder builder(IdempotencyStore store) {
+        return new Builder(store);
+    }
+
+    /** Runs {@code work} at most once per key and stores every result it returns. */
+    public <T> IdempotencyOutcome<T> execute(IdempotentRequest request, ResultCodec<T> codec, IdempotentWork<T> work) {
+        return execute(request, codec, OutcomePolicy.storeAll(), work);
+    }
+
+    /**
+     * Runs {@code work} at most once per key; see the class Javadoc for the protocol.
+     *
+     * @throws IdempotencyStoreException when the key could not be claimed; the work did not run
+     * @throws IdempotentWorkException wrapping a checked exception thrown by the work, after the claim was released
+     */
+    public <T> IdempotencyOutcome<T> execute(
+            IdempotentRequest request, ResultCodec<T> codec, OutcomePolicy<T> policy, IdempotentWork<T> work) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(codec, "codec");
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(work, "work");
+        Duration ttl = request.ttl() != null ? request.ttl() : defaultTtl;
+        if (ttl.compareTo(lease) < 0) {
+            throw new IllegalArgumentException("ttl (" + ttl + ") must be at least the lease (" + lease + ")");
+        }
+        Instant waitDeadline = clock.instant().plus(request.inFlightWait());
+        Duration pollDelay = FIRST_POLL_DELAY;
+        while (true) {
+            ClaimResult claim = claim(request, ttl);
+            IdempotencyRecord record = claim.record();
+            if (claim instanceof ClaimResult.Acquired acquired) {
+                return run(request.key(), acquired, ttl, codec, policy, work);
+            }
+            if (!record.fingerprint().equals(request.fingerprint())) {
+                listener.fingerprintMismatch(request.key());
+                return new IdempotencyOutcome.FingerprintMismatch<>(record);
+            }
+            if (claim instanceof ClaimResult.AlreadyCompleted) {
+                listener.replayed(request.key());
+                return new IdempotencyOutcome.Replayed<>(codec.decode(record.response()), record);
+            }
+            Duration left = Duration.between(clock.instant(), waitDeadline);
+            if (left.isNegative() || left.isZero()) {
+                listener.inFlightConflict(request.key());
+                return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
+            }
+            sleep(min(pollDelay, left));
+            pollDelay = min(pollDelay.multipliedBy(2), MAX_POLL_DELAY);
+        }
+    }
+
+    /** Purges one batch of expired records; see {@link IdempotencyStore#purgeExpired}. */
+    public int purgeExpired(int batchSize) {
+        return timed(StoreOperation.PURGE, null, () -> store.purgeExpired(batchSize)).deleted();
+    }
+
+    public IdempotencyStore store() {
+        return store;
+    }
+
+    public Duration lease() {
+        return lease;
+    }
+
+    public Duration defaultTtl() {
+        return defaultTtl;
+    }
+
+    @Override
+    public void close() {
+        if (ownsScheduler) {
+            heartbeatScheduler.shutdownNow();
+        }
+    }
+
+    private ClaimResult claim(IdempotentRequest request, Duration ttl) {
+        ClaimRequest claimRequest = new ClaimRequest(request.key(), request.fingerprint(), OwnerToken.random(), lease, ttl);
+        ClaimResult result = timed(StoreOperation.CLAIM, request.key(), () -> store.claim(claimRequest));
+        if (result instanceof ClaimResult.Acquired acquired && acquired.takeover()) {
+            listener.leaseTakeover(request.key());
+        }
+        return result;
+    }
+
+    private <T> IdempotencyOutcome<T> run(
+            IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl, ResultCodec<T> codec,
+            OutcomePolicy<T> policy, IdempotentWork<T> work) {
+        OwnerToken owner = acquired.record().ownerToken();
+        RunningWork context = new RunningWork(key, owner, acquired);
+        LeaseHeartbeat heartbeat = LeaseHeartbeat.start(heartbeatScheduler, heartbeatInterval,
+                () -> timed(StoreOperation.RENEW, key, () -> store.renew(key, owner, lease)),
+                context::markOwnershipLost,
+                error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error));
+        T result;
+        StoredResponse encoded;
+        boolean store;
+        try {
+            result = work.run(context);
+            store = policy.shouldStore(result);
+            encoded = store ? codec.encode(result) : null;
+        } catch (Throwable failure) {
+            heartbeat.stop();
+            releaseAfterFailure(key, owner, failure);
+            throw rethrow(failure);
+        } finally {
+            heartbeat.stop();
+        }
+        Completion completion = store ? complete(key, owner, encoded, ttl) : release(key, owner);
+        listener.executed(key, completion, acquired.takeover());
+        return new IdempotencyOutcome.Executed<>(result, completion, acquired.takeover());
+    }
+
+    private Completion complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration ttl) {
+        try {
+            CompleteResult result = timed(StoreOperation.COMPLETE, key, () -> this.store.complete(key, owner, response, ttl));
+            if (result instanceof CompleteResult.OwnershipLost) {
+                LOG.log(Level.WARNING, "The claim on " + key + " was taken over while its work ran; "
+                        + "the result was not stored and the new owner's record is untouched");
+                listener.ownershipLost(key);
+                return Completion.OWNERSHIP_LOST;
+            }
+            return Completion.STORED;
+        } catch (IdempotencyStoreException e) {
+            LOG.log(Level.ERROR, "Could not store the result for " + key
+                    + "; the key stays in progress until its lease expires", e);
+            return Completion.STORE_FAILED;
+        }
+    }
+
+    private Completion release(IdempotencyKey key, OwnerToken owner) {
+        try {
+            ReleaseResult result = timed(StoreOperation.RELEASE, key, () -> store.release(key, owner));
+            if (result instanceof ReleaseResult.OwnershipLost) {
+                listener.ownershipLost(key);
+                return Completion.OWNERSHIP_LOST;
+            }
+            return Completion.RELEASED;
+        } catch (IdempotencyStoreException e) {
+            LOG.log(Level.ERROR, "Could not release " + key + "; the key stays in progress until its lease expires", e);
+            return Completion.STORE_FAILED;
+        }
+    }
+
+    private void releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure) {
+        try {
+            if (store.release(key, owner) instanceof ReleaseResult.OwnershipLost) {
+                listener.ownershipLost(key);
+            }
+        } catch (RuntimeException releaseError) {
+            failure.addSuppressed(releaseError);
+            listener.storeError(StoreOperation.RELEASE, key, releaseError);
+        }
+    }
+
+    private <R> R timed(StoreOperation operation, IdempotencyKey key, Supplier<R> call) {
+        long start = System.nanoTime();
+        try {
+            return call.get();
+        } catch (RuntimeException e) {
+            listener.storeError(operation, key, e);
+            throw e;
+        } finally {
+            listener.storeLatency(operation, Duration.ofNanos(System.nanoTime() - start));
+        }
+    }
+
+    private Duration retryAfter(IdempotencyRecord record) {
+        Duration left = record.leaseExpiresAt() == null ? lease : Duration.between(clock.instant(), record.leaseExpiresAt());
+        // The record's time comes from the store's clock; clamping keeps a skewed server clock from producing
+        // a nonsensical hint.
+        if (left.compareTo(MIN_RETRY_AFTER) < 0) {
+            return MIN_RETRY_AFTER;
+        }
+        return min(left, lease);
+    }
+
+    private static RuntimeException rethrow(Throwable failure) {
+        if (failure instanceof RuntimeException runtime) {
+            return runtime;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        return new IdempotentWorkException(failure);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(Math.max(1, duration.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IdempotencyStoreException("Interrupted while waiting for an in-flight request", e);
+        }
+    }
+
+    private static ScheduledExecutorService defaultScheduler() {
+        return Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "idempotency-heartbeat");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    private final class RunningWork implements WorkContext {
+
+        private final IdempotencyKey key;
+        private final OwnerToken owner;
+        private final ClaimResult.Acquired acquired;
+        private volatile boolean ownershipLost;
+
+        RunningWork(IdempotencyKey key, OwnerToken owner, ClaimResult.Acquired acquired) {
+            this.key = key;
+            this.owner = owner;
+            this.acquired = acquired;
+        }
+
+        @Override
+        public IdempotencyKey key() {
+            return key;
+        }
+
+        @Override
+        public OwnerToken ownerToken() {
+            return owner;
+        }
+
+        @Override
+        public boolean isTakeover() {
+            return acquired.takeover();
+        }
+
+        @Override
+        public Optional<RecoveryPoint> recoveryPoint() {
+            return acquired.record().lastRecoveryPoint();
+        }
+
+        @Override
+        public void checkpoint(RecoveryPoint recoveryPoint) {
+            RenewResult result = timed(StoreOperation.CHECKPOINT, key, () -> store.checkpoint(key, owner, recoveryPoint, lease));
+            if (result instanceof RenewResult.OwnershipLost) {
+                markOwnershipLost();
+                throw new OwnershipLostException(key);
+            }
+        }
+
+        @Override
+        public boolean ownershipLost() {
+            return ownershipLost;
+        }
+
+        void markOwnershipLost() {
+            if (!ownershipLost) {
+                ownershipLost = true;
+                LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
+                listener.ownershipLost(key);
+            }
+        }
+    }
+
+    /** Configures an {@link IdempotencyEngine}. */
+    public static final class Builder {
+
+        private final IdempotencyStore store;
+        private Clock clock = Clock.systemUTC();
+        private Duration defaultTtl = Duration.ofHours(24);
+        private Duration lease = Duration.ofSeconds(30);
+        private Duration heartbeatInterval;
+        private IdempotencyListener listener = IdempotencyListener.NONE;
+        private ScheduledExecutorService heartbeatScheduler;
+
+        private Builder(IdempotencyStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+        }
+
+        /** The clock for in-flight waits and retry hints. Leases and expiry use the store's clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How long results are replayed when a request names no TTL of its own; default 24 hours. */
+        public Builder defaultTtl(Duration ttl) {
+            this.defaultTtl = positive(ttl, "ttl");
+            return this;
+        }
+
+        /**
+         * How long a claim holds without a heartbeat; default 30 seconds. After a crash, retries get
+         * {@link IdempotencyOutcome.InProgress} for at most this long before one of them takes over.
+         */
+        public Builder lease(Duration lease) {
+            this.lease = positive(lease, "lease");
+            return this;
+        }
+
+        /** How often running work renews its lease; default a third of the lease. */
+        public Builder heartbeatInterval(Duration interval) {
+            this.heartbeatInterval = positive(interval, "heartbeatInterval");
+            return this;
+        }
+
+        public Builder listener(IdempotencyListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * A scheduler for heartbeats, owned by the caller. By default the engine starts one daemon thread and stops
+         * it on {@link IdempotencyEngine#close()}.
+         */
+        public Builder heartbeatScheduler(ScheduledExecutorService scheduler) {
+            this.heartbeatScheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        public IdempotencyEngine build() {
+            return new IdempotencyEngine(this);
+        }
+
+        private static Duration positive(Duration duration, String name) {
+            Objects.requireNonNull(duration, name);
+            if (duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + duration);
+            }
+            return duration;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.idempotency.core;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+
+/**
+ * A SHA-256 digest of what a request asked for, stored with the key to detect a key reused for a different
+ * payload.
+ *
+ * <p>Callers decide what goes in: the Spring filter feeds the method, route, scope and canonical body; a
+ * message consumer might feed the message payload. Each part is length-prefixed before hashing, so
+ * {@code of("ab", "c")} and {@code of("a", "bc")} differ.
+ *
+ * @param value the digest as 64 lowercase hex characters
+ */
+public record RequestFingerprint(String value) {
+
+    private static final int SHA_256_HEX_LENGTH = 64;
+
+    public RequestFingerprint {
+        Objects.requireNonNull(value, "value");
+        if (value.length() != SHA_256_HEX_LENGTH || !value.chars().allMatch(RequestFingerprint::isLowerHex)) {
+            throw new IllegalArgumentException("a fingerprint is 64 lowercase hex characters, got '" + value + "'");
+        }
+    }
+
+    /** Fingerprints the UTF-8 encoding of each part. */
+    public static RequestFingerprint of(String... parts) {
+        Builder builder = builder();
+        for (String part : parts) {
+            builder.add(part);
+        }
+        return builder.build();
+    }
+
+    /** Fingerprints raw bytes, for payloads that are not text. */
+    public static RequestFingerprint ofBytes(byte[] bytes) {
+        return builder().add(bytes).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static boolean isLowerHex(int c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+
+    /** Feeds parts into one digest. Not thread-safe; use one builder per request. */
+    public static final class Builder {
+
+        private final MessageDigest digest;
+
+        private Builder() {
+            try {
+                this.digest = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                // Every Java platform is required to provide SHA-256.
+                throw new IllegalStateException("SHA-256 is not available", e);
+            }
+        }
+
+        public Builder add(String part) {
+            return add(part == null ? null : part.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** Adds one part; {@code null} and an empty array are distinct parts. */
+        public Builder add(byte[] part) {
+            if (part == null) {
+                digest.update(lengthPrefix(-1));
+                return this;
+            }
+            digest.update(lengthPrefix(part.length));
+            digest.update(part);
+            return this;
+        }
+
+        public RequestFingerprint build() {
+            return new RequestFingerprint(HexFormat.of().formatHex(digest.digest()));
+        }
+
+        private static byte[] lengthPrefix(int length) {
+            return new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length};
+        }
+    }
+}

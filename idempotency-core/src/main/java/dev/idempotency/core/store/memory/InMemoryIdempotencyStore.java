@@ -1,0 +1,169 @@
+package dev.idempotency.core.store.memory;
+
+import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.store.ClaimRequest;
+import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.IdempotencyRecord;
+import dev.idempotency.core.store.IdempotencyStatus;
+import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.OwnerToken;
+import dev.idempotency.core.store.PurgeResult;
+import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.ReleaseResult;
+import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StoredResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A store in a {@link ConcurrentHashMap}, for tests and single-instance applications.
+ *
+ * <p>Every operation is one atomic {@code compute} on the key's entry, which gives the same guarantees as the
+ * database stores within one JVM. Records are lost on restart and are not shared between instances, so two
+ * instances behind a load balancer would each execute the same request: use a shared store for that.
+ */
+public final class InMemoryIdempotencyStore implements IdempotencyStore {
+
+    private final ConcurrentHashMap<IdempotencyKey, IdempotencyRecord> records = new ConcurrentHashMap<>();
+    private final Clock clock;
+
+    public InMemoryIdempotencyStore() {
+        this(Clock.systemUTC());
+    }
+
+    public InMemoryIdempotencyStore(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    public ClaimResult claim(ClaimRequest request) {
+        ClaimResult[] result = new ClaimResult[1];
+        records.compute(request.key(), (key, existing) -> {
+            Instant now = clock.instant();
+            if (existing == null || !existing.expiresAt().isAfter(now)) {
+                IdempotencyRecord fresh = new IdempotencyRecord(key, request.fingerprint(), IdempotencyStatus.IN_PROGRESS,
+                        request.ownerToken(), now.plus(request.lease()), null, null, now, now.plus(request.ttl()));
+                result[0] = new ClaimResult.Acquired(fresh, false);
+                return fresh;
+            }
+            if (existing.isCompleted()) {
+                result[0] = new ClaimResult.AlreadyCompleted(existing);
+                return existing;
+            }
+            boolean leaseExpired = !existing.leaseExpiresAt().isAfter(now);
+            if (leaseExpired && existing.fingerprint().equals(request.fingerprint())) {
+                Instant leaseEnd = now.plus(request.lease());
+                IdempotencyRecord takenOver = new IdempotencyRecord(key, existing.fingerprint(), IdempotencyStatus.IN_PROGRESS,
+                        request.ownerToken(), leaseEnd, null, existing.recoveryPoint(), existing.createdAt(),
+                        later(existing.expiresAt(), leaseEnd));
+                result[0] = new ClaimResult.Acquired(takenOver, true);
+                return takenOver;
+            }
+            result[0] = new ClaimResult.InProgress(existing);
+            return existing;
+        });
+        return result[0];
+    }
+
+    @Override
+    public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
+        Objects.requireNonNull(response, "response");
+        boolean[] done = new boolean[1];
+        Instant[] expiresAt = new Instant[1];
+        records.computeIfPresent(key, (k, existing) -> {
+            if (!ownedBy(existing, owner)) {
+                return existing;
+            }
+            Instant now = clock.instant();
+            done[0] = true;
+            expiresAt[0] = now.plus(retention);
+            return new IdempotencyRecord(k, existing.fingerprint(), IdempotencyStatus.COMPLETED, owner, null, response,
+                    existing.recoveryPoint(), existing.createdAt(), expiresAt[0]);
+        });
+        return done[0] ? new CompleteResult.Completed(expiresAt[0]) : new CompleteResult.OwnershipLost();
+    }
+
+    @Override
+    public ReleaseResult release(IdempotencyKey key, OwnerToken owner) {
+        boolean[] released = new boolean[1];
+        records.computeIfPresent(key, (k, existing) -> {
+            if (!ownedBy(existing, owner)) {
+                return existing;
+            }
+            released[0] = true;
+            return null;
+        });
+        return released[0] ? new ReleaseResult.Released() : new ReleaseResult.OwnershipLost();
+    }
+
+    @Override
+    public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
+        return extendLease(key, owner, lease, null);
+    }
+
+    @Override
+    public RenewResult checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint, Duration lease) {
+        return extendLease(key, owner, lease, Objects.requireNonNull(recoveryPoint, "recoveryPoint"));
+    }
+
+    @Override
+    public Optional<IdempotencyRecord> find(IdempotencyKey key) {
+        IdempotencyRecord record = records.get(key);
+        if (record == null || !record.expiresAt().isAfter(clock.instant())) {
+            return Optional.empty();
+        }
+        return Optional.of(record);
+    }
+
+    @Override
+    public PurgeResult purgeExpired(int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+        }
+        int deleted = 0;
+        Instant now = clock.instant();
+        for (Iterator<Map.Entry<IdempotencyKey, IdempotencyRecord>> it = records.entrySet().iterator();
+                it.hasNext() && deleted < batchSize; ) {
+            Map.Entry<IdempotencyKey, IdempotencyRecord> entry = it.next();
+            // Conditional remove: a record claimed afresh since the iterator saw it is a different object and stays.
+            if (!entry.getValue().expiresAt().isAfter(now) && records.remove(entry.getKey(), entry.getValue())) {
+                deleted++;
+            }
+        }
+        return new PurgeResult(deleted, batchSize);
+    }
+
+    /** How many records the store holds, expired ones included. */
+    public int size() {
+        return records.size();
+    }
+
+    private RenewResult extendLease(IdempotencyKey key, OwnerToken owner, Duration lease, RecoveryPoint recoveryPoint) {
+        Instant[] leaseEnd = new Instant[1];
+        records.computeIfPresent(key, (k, existing) -> {
+            if (!ownedBy(existing, owner)) {
+                return existing;
+            }
+            leaseEnd[0] = clock.instant().plus(lease);
+            return new IdempotencyRecord(k, existing.fingerprint(), IdempotencyStatus.IN_PROGRESS, owner, leaseEnd[0], null,
+                    recoveryPoint != null ? recoveryPoint : existing.recoveryPoint(), existing.createdAt(),
+                    later(existing.expiresAt(), leaseEnd[0]));
+        });
+        return leaseEnd[0] != null ? new RenewResult.Renewed(leaseEnd[0]) : new RenewResult.OwnershipLost();
+    }
+
+    private static boolean ownedBy(IdempotencyRecord record, OwnerToken owner) {
+        return record.status() == IdempotencyStatus.IN_PROGRESS && record.ownerToken().equals(owner);
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+}
