@@ -298,7 +298,8 @@ public abstract class SqlDialect {
     protected Instant readOwnedInstant(Connection connection, String table, IdempotencyKey key, OwnerToken owner,
             String column) throws SQLException {
         String select = sql("SELECT " + column + """
-                 FROM {table}
+
+                  FROM {table}
                  WHERE scope = ? AND idempotency_key = ? AND owner_token = ?""", table);
         try (PreparedStatement ps = connection.prepareStatement(select)) {
             ps.setString(1, key.scope());

@@ -9,7 +9,7 @@ CREATE TABLE idempotency_record (
     lease_expires_at TIMESTAMP WITH TIME ZONE,
     response_status  INTEGER,
     response_headers VARBINARY(1000000000),
-    response_body    BLOB,
+    response_body    VARBINARY(1000000000),
     recovery_phase   VARCHAR(64),
     recovery_payload VARCHAR(4000),
     created_at       TIMESTAMP WITH TIME ZONE NOT NULL,
