@@ -23,7 +23,7 @@ import javax.sql.DataSource;
  *
  * <p>The DDL lives in one file per database, next to this class, like Spring Session JDBC's:
  * {@code dev/idempotency/jdbc/schema-<platform>.sql} and {@code schema-drop-<platform>.sql} for the platforms
- * {@value #PLATFORMS_TEXT}. The same statements ship as Flyway migrations in
+ * postgresql, h2, mysql and mariadb. The same statements ship as Flyway migrations in
  * {@code dev/idempotency/jdbc/flyway/<platform>/V0_1__create_idempotency_record.sql}, so an application adds
  * {@code classpath:dev/idempotency/jdbc/flyway/{vendor}} to its Flyway locations, and version 0.1 runs before its
  * own V1. The files name the table {@value #DEFAULT_TABLE_NAME}; this class substitutes a configured name (and

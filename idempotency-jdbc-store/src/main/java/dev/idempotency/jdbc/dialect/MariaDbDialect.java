@@ -14,7 +14,10 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 
 /**
- * MariaDB (10.3 and later; tested on 10.11) and MySQL (5.7 and 8).
+ * MariaDB (10.3 and later; tested on 10.11) and MySQL (8.0.17 and later, for the {@code utf8mb4_0900_bin} collation
+ * in {@code schema-mysql.sql}; the statements themselves also run on 5.7). The upsert uses {@code VALUES(col)},
+ * which MySQL 8.0.20+ reports as deprecated but still runs, and which MariaDB supports without a warning; the
+ * row-alias syntax that replaces it on MySQL does not exist on MariaDB.
  *
  * <p>Times are {@code DATETIME(6)} holding UTC, written with {@code UTC_TIMESTAMP(6)} (fixed for one statement) and
  * read back as UTC, so neither the server's nor the session's time zone shifts them.

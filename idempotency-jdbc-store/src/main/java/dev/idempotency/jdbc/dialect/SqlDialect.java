@@ -221,21 +221,10 @@ public abstract class SqlDialect {
     }
 
     /**
-     * Deletes up to {@code batchSize} records whose TTL passed and returns how many it deleted. The default deletes
-     * a bounded batch picked by primary key; dialects whose database can skip locked rows override it so the purge
-     * never waits on a claim.
+     * Deletes up to {@code batchSize} records whose TTL passed and returns how many it deleted. Each database has
+     * its own way to bound a delete, and should use one that does not wait on rows a claim holds.
      */
-    public int purgeExpired(Connection connection, String table, int batchSize) throws SQLException {
-        String delete = sql("""
-                DELETE FROM {table}
-                 WHERE expires_at <= {now}
-                   AND (scope, idempotency_key) IN (
-                       SELECT scope, idempotency_key FROM {table} WHERE expires_at <= {now} LIMIT ?)""", table);
-        try (PreparedStatement ps = connection.prepareStatement(delete)) {
-            ps.setInt(1, batchSize);
-            return ps.executeUpdate();
-        }
-    }
+    public abstract int purgeExpired(Connection connection, String table, int batchSize) throws SQLException;
 
     /** Replaces {@code {table}}, {@code {now}} and {@code {nowPlusMillis}} in a statement template. */
     protected String sql(String template, String table) {

@@ -1,10 +1,10 @@
--- Idempotency records for dev.idempotency.jdbc.JdbcIdempotencyStore on MySQL (5.7 and 8).
+-- Idempotency records for dev.idempotency.jdbc.JdbcIdempotencyStore on MySQL 8.0.17 and later.
 -- One row per (scope, idempotency_key). Times are DATETIME(6) in UTC, written by the database clock
 -- (UTC_TIMESTAMP(6)), so the session time zone never shifts them. Keys compare byte for byte, with no
--- case folding: 'abc' and 'ABC' are two keys.
+-- case folding and no trailing-space padding: 'abc', 'ABC' and 'abc ' are three keys.
 CREATE TABLE idempotency_record (
-    scope            VARCHAR(255)  CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-    idempotency_key  VARCHAR(255)  CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    scope            VARCHAR(255)  CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL,
+    idempotency_key  VARCHAR(255)  CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_bin NOT NULL,
     fingerprint      VARCHAR(64)   CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     status           VARCHAR(16)   CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     owner_token      VARCHAR(64)   CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
