@@ -12,7 +12,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 
 /**
- * H2 2.x, in its regular mode or in PostgreSQL, MySQL or MariaDB compatibility mode, for tests and embedded use.
+ * H2 2.x, for tests and embedded use; tested in its regular mode and in PostgreSQL compatibility mode.
  *
  * <p>H2 has neither an upsert with a condition that works in every mode nor {@code RETURNING}, so the claim runs as
  * a short transaction that takes the row lock first and decides second:
