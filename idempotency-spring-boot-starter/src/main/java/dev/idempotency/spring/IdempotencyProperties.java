@@ -385,7 +385,7 @@ public class IdempotencyProperties {
     public enum InitializeSchema {
         /** Only for embedded databases such as H2, HSQLDB and Derby. */
         EMBEDDED,
-        /** Always (the shipped DDL is idempotent: CREATE TABLE IF NOT EXISTS). */
+        /** For any database; an existing table is left alone. */
         ALWAYS,
         /** Never; create the table with the shipped script or Flyway migration. */
         NEVER
