@@ -28,6 +28,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private ServletOutputStream outputStream;
     private PrintWriter writer;
     private boolean streaming;
+    private boolean errorSent;
     private String unstorableReason;
 
     CapturingResponse(HttpServletResponse response, int limit) {
@@ -75,6 +76,10 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     /** Sends the buffered body to the client. */
     synchronized void copyBodyToResponse() throws IOException {
+        if (errorSent) {
+            // The container renders the error page after the filter returns; flushing now would commit too early.
+            return;
+        }
         if (streaming) {
             if (writer != null) {
                 writer.flush();
@@ -165,6 +170,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     private void errorSent() {
+        errorSent = true;
         if (unstorableReason == null) {
             unstorableReason = "error sent";
         }

@@ -70,6 +70,7 @@ final class FilterTestSupport {
         final InMemoryIdempotencyStore delegate = new InMemoryIdempotencyStore();
         final AtomicInteger claims = new AtomicInteger();
         volatile boolean down;
+        volatile boolean loseOwnershipOnComplete;
 
         @Override
         public ClaimResult claim(ClaimRequest request) {
@@ -82,6 +83,9 @@ final class FilterTestSupport {
 
         @Override
         public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
+            if (loseOwnershipOnComplete) {
+                return new CompleteResult.OwnershipLost();
+            }
             return delegate.complete(key, owner, response, retention);
         }
 

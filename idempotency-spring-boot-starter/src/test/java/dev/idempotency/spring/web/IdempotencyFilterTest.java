@@ -368,6 +368,51 @@ class IdempotencyFilterTest {
         });
     }
 
+    @Test
+    void errorSentByAnExceptionResolverReleasesTheKey() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            mvc.perform(post("/status-exception").header("Idempotency-Key", "se-1")).andExpect(status().isConflict());
+            mvc.perform(post("/status-exception").header("Idempotency-Key", "se-1"))
+                    .andExpect(status().isConflict())
+                    .andExpect(header().doesNotExist("Idempotent-Replayed"));
+            assertThat(controller.calls("status-exception")).isEqualTo(2);
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "se-1"))).isEmpty();
+        });
+    }
+
+    @Test
+    void responseStillReachesTheClientWhenOwnershipWasLostBeforeCompletion() {
+        ObservedStore store = new ObservedStore();
+        store.loseOwnershipOnComplete = true;
+        withMvc(runner().withBean(IdempotencyStore.class, () -> store), (mvc, controller, context) -> {
+            mvc.perform(order("lost-1", "{}"))
+                    .andExpect(status().isCreated())
+                    .andExpect(jsonPath("$.order").value(1))
+                    .andExpect(header().string("Location", "/orders/1"));
+        });
+    }
+
+    @Test
+    void multipartPartsAreFingerprintedAndStillReachTheHandler() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            byte[] file = "file content".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            mvc.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart("/upload")
+                            .part(new org.springframework.mock.web.MockPart("file", "a.txt", file))
+                            .header("Idempotency-Key", "up-1"))
+                    .andExpect(status().isOk())
+                    .andExpect(content().string("a.txt 12 bytes #1"));
+            mvc.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart("/upload")
+                            .part(new org.springframework.mock.web.MockPart("file", "a.txt", file))
+                            .header("Idempotency-Key", "up-1"))
+                    .andExpect(header().string("Idempotent-Replayed", "true"));
+            mvc.perform(org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart("/upload")
+                            .part(new org.springframework.mock.web.MockPart("file", "a.txt", "other content".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                            .header("Idempotency-Key", "up-1"))
+                    .andExpect(status().isUnprocessableEntity());
+            assertThat(controller.calls("upload")).isEqualTo(1);
+        });
+    }
+
     // ---- unsafe responses ----
 
     @Test

@@ -141,6 +141,20 @@ public class TestController {
         return emitter;
     }
 
+    @PostMapping("/status-exception")
+    @Idempotent
+    public String statusException() {
+        count("status-exception");
+        throw new org.springframework.web.server.ResponseStatusException(HttpStatus.CONFLICT, "already shipped");
+    }
+
+    @PostMapping("/upload")
+    @Idempotent
+    public String upload(HttpServletRequest request) throws Exception {
+        jakarta.servlet.http.Part part = request.getPart("file");
+        return part.getSubmittedFileName() + " " + part.getSize() + " bytes #" + count("upload");
+    }
+
     @PostMapping("/form")
     @Idempotent
     public String form(@RequestParam Map<String, String> params) {
