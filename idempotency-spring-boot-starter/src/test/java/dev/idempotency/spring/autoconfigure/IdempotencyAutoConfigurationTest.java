@@ -170,7 +170,7 @@ class IdempotencyAutoConfigurationTest {
     }
 
     @Test
-    void memoryStoreTypeIsHonouredAndJdbcTypeWithoutJdbcStoreFailsStartup() {
+    void memoryStoreTypeIsHonouredAndJdbcTypeWithoutADataSourceFailsStartup() {
         web.withPropertyValues("idempotency.store.type=memory")
                 .run(context -> assertThat(context).hasSingleBean(InMemoryIdempotencyStore.class));
         web.withPropertyValues("idempotency.store.type=jdbc")

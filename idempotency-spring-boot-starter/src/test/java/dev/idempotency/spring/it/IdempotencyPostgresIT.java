@@ -80,6 +80,15 @@ class IdempotencyPostgresIT {
     }
 
     @Test
+    void usesTheJdbcStoreWithItsTableInThePrivateSchema() {
+        assertThat(engine.store().getClass().getName()).isEqualTo("dev.idempotency.jdbc.JdbcIdempotencyStore");
+        Integer tables = new JdbcTemplate(dataSource).queryForObject(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = 'idempotency_record'",
+                Integer.class, DATABASE.schema);
+        assertThat(tables).isEqualTo(1);
+    }
+
+    @Test
     void fiftyConcurrentIdenticalRequestsRunTheHandlerOnce() throws Exception {
         int clients = 50;
         String key = "concurrent-" + System.nanoTime();
