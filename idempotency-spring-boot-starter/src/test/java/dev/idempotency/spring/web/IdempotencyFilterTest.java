@@ -559,6 +559,24 @@ class IdempotencyFilterTest {
     }
 
     @Test
+    void annotationOnTheControllerClassProtectsItsHandlers() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            mvc.perform(post("/class-level").header("Idempotency-Key", "cl-1")).andExpect(content().string("class level #1"));
+            mvc.perform(post("/class-level").header("Idempotency-Key", "cl-1"))
+                    .andExpect(content().string("class level #1"))
+                    .andExpect(header().string("Idempotent-Replayed", "true"));
+        });
+    }
+
+    @Test
+    void filterRunsAfterSpringSecuritysFilterChain() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            // Spring Security's filter chain is registered at order -100 by default.
+            assertThat(context.getBean(IdempotencyFilter.class).getOrder()).isGreaterThan(-100);
+        });
+    }
+
+    @Test
     void annotationTtlOverridesTheDefault() {
         withMvc(runner(), (mvc, controller, context) -> {
             mvc.perform(post("/ttl").header("Idempotency-Key", "ttl-1"));
