@@ -306,7 +306,12 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         if (annotation != null && !annotation.scopeResolver().isEmpty()) {
             resolver = namedScopeResolvers.apply(annotation.scopeResolver());
         }
-        return resolver.resolveScope(request);
+        String scope = resolver.resolveScope(request);
+        if (scope == null || scope.isEmpty() || scope.length() > IdempotencyKey.MAX_SCOPE_LENGTH) {
+            throw new IllegalStateException(resolver.getClass().getName() + " returned the scope '" + scope
+                    + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");
+        }
+        return scope;
     }
 
     private Duration ttl(Idempotent annotation) {
