@@ -105,8 +105,10 @@ jmh() {
   log "load $before; ${cmd[*]}"
   java -cp "$CP" org.openjdk.jmh.Main "$pattern" -t "$threads" "$@" -rf csv -rff "$csv" \
     >> "$OUT/jmh-$section.log" 2>&1
-  tail -n +2 "$csv" | tr -d '"\r' | while IFS=, read -r name mode thr samples score error unit; do
-    record "$section" "${name##*.}" "$thr" "$score" "$unit" "$before" "$round" "${cmd[*]}"
+  tail -n +2 "$csv" | tr -d '"\r' | while IFS=, read -r name mode thr samples score error unit params; do
+    local case_name=${name##*.}
+    [ -n "$params" ] && case_name="$case_name[$params]"
+    record "$section" "$case_name" "$thr" "$score" "$unit" "$before" "$round" "${cmd[*]}"
   done
 }
 

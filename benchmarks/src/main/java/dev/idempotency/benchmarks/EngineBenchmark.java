@@ -11,6 +11,7 @@ import dev.idempotency.core.ResultCodec;
 import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,6 +21,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -34,6 +36,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Each one-second iteration starts a new store and engine, so the store does not grow without bound; the
  * heartbeat scheduler's queue therefore holds at most one second of cancelled heartbeats, where a server running
  * for longer holds {@code heartbeatInterval} (10 s) worth of them.
+ *
+ * <p>{@code scheduler}: {@code default} is the engine's own single-thread scheduler, on which a cancelled heartbeat
+ * stays queued until its first run was due; {@code removeOnCancel} gives the engine a
+ * {@link ScheduledThreadPoolExecutor} that removes cancelled tasks at once, to size what those queued heartbeats
+ * cost.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -45,12 +52,26 @@ public class EngineBenchmark {
 
     private static final ResultCodec<StoredResponse> CODEC = ResultCodecs.storedResponse();
 
+    @Param({"default", "removeOnCancel"})
+    public String scheduler;
+
     private IdempotencyEngine engine;
+    private ScheduledThreadPoolExecutor ownScheduler;
 
     @Setup(Level.Iteration)
     public void start() {
         InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
-        engine = IdempotencyEngine.builder(store).build();
+        IdempotencyEngine.Builder builder = IdempotencyEngine.builder(store);
+        if (scheduler.equals("removeOnCancel")) {
+            ownScheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
+                Thread thread = new Thread(runnable, "bench-heartbeat");
+                thread.setDaemon(true);
+                return thread;
+            });
+            ownScheduler.setRemoveOnCancelPolicy(true);
+            builder.heartbeatScheduler(ownScheduler);
+        }
+        engine = builder.build();
         for (int i = 1; i <= 10_000; i++) {
             engine.execute(IdempotentRequest.of(BenchDatabase.SCOPE, Integer.toString(i), FINGERPRINT), CODEC,
                     context -> RESPONSE);
@@ -60,6 +81,10 @@ public class EngineBenchmark {
     @TearDown(Level.Iteration)
     public void stop() {
         engine.close();
+        if (ownScheduler != null) {
+            ownScheduler.shutdownNow();
+            ownScheduler = null;
+        }
     }
 
     @Benchmark
