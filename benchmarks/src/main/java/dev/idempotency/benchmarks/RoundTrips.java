@@ -7,11 +7,12 @@ import dev.idempotency.core.IdempotentRequest;
 import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.jdbc.JdbcIdempotencySchema;
+import dev.idempotency.jdbc.JdbcIdempotencyStore;
 
 /**
  * Counts the database round trips of one request through {@link IdempotencyEngine} on the PostgreSQL store: a new
- * request (design target 2: claim, complete) and a replay (target 1: claim). Prints tab-separated lines:
- * {@code roundtrips <case> <round trips per request> <statements> <commits> <connections borrowed>}.
+ * request (design target 2: claim, complete) and a replay (target 1: claim). Prints {@code RESULT} lines for
+ * {@code run.sh}: round trips per request, and how they split into statements, commits and borrowed connections.
  *
  * <p>Also checks that detecting the dialect is a one-time cost, by counting a store built without one.
  */
@@ -47,7 +48,7 @@ public final class RoundTrips {
             }
             counting.reset();
             try (IdempotencyEngine engine = IdempotencyEngine.builder(
-                    dev.idempotency.jdbc.JdbcIdempotencyStore.builder(counting)
+                    JdbcIdempotencyStore.builder(counting)
                             .tableName(BenchDatabase.TABLE).build()).build()) {
                 execute(engine, IdempotentRequest.of(BenchDatabase.newKey(), BenchDatabase.FINGERPRINT));
                 print("first-request-detected-dialect", counting.counts(), 1);

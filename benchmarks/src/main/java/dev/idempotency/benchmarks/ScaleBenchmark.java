@@ -7,11 +7,15 @@ import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.jdbc.JdbcIdempotencyStore;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -174,10 +178,9 @@ public final class ScaleBenchmark {
 
     private static String md5(String text) {
         try {
-            byte[] digest = java.security.MessageDigest.getInstance("MD5")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(digest);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            byte[] digest = MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
