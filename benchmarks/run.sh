@@ -103,10 +103,17 @@ jmh() {
   local before; before=$(load1)
   local cmd=(java -cp "\$CP" org.openjdk.jmh.Main "$pattern" -t "$threads" "$@" -rf csv -rff "$csv")
   log "load $before; ${cmd[*]}"
-  java -cp "$CP" org.openjdk.jmh.Main "$pattern" -t "$threads" "$@" -rf csv -rff "$csv" \
+  local time_file="$csv.time"
+  /usr/bin/time -f '%e %U %S' -o "$time_file" \
+    java -cp "$CP" org.openjdk.jmh.Main "$pattern" -t "$threads" "$@" -rf csv -rff "$csv" \
     >> "$OUT/jmh-$section.log" 2>&1
+  if [ "$section" = store ]; then
+    # CPU the client used, warm-up and JVM start included: on 2 shared cores it is taken from the database.
+    local short=${pattern#*Benchmark.}
+    record "$section" "${short%\$}:client-cores" "$threads" "$(cores "$time_file")" "cores" "$before" "$round" "/usr/bin/time ${cmd[*]}"
+  fi
   tail -n +2 "$csv" | tr -d '"\r' | while IFS=, read -r name mode thr samples score error unit params; do
-    local case_name=${name##*.}
+    local case_name=${name#*Benchmark.}
     [ -n "$params" ] && case_name="$case_name[$params]"
     record "$section" "$case_name" "$thr" "$score" "$unit" "$before" "$round" "${cmd[*]}"
   done
@@ -120,13 +127,17 @@ pgbench_run() {
   local cmd=(pgbench -n -M prepared -c "$clients" -j "$jobs" -T "$SECS" "${PGBENCH_DEFINES[@]}" -f "benchmarks/pgbench/$script" "$PG_URI")
   log "load $before; ${cmd[*]}"
   local log_file="$OUT/pgbench-$name-r$round-c$clients.log"
-  "${cmd[@]}" > "$log_file" 2>&1
+  /usr/bin/time -f '%e %U %S' -o "$log_file.time" "${cmd[@]}" > "$log_file" 2>&1
+  record "$section" "$name:client-cores" "$clients" "$(cores "$log_file.time")" "cores" "$before" "$round" "/usr/bin/time ${cmd[*]}"
   if grep -q 'number of failed transactions: [1-9]' "$log_file"; then
     log "pgbench reported failed transactions, see $log_file"
   fi
   local tps; tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$log_file" | tail -1)
   record "$section" "$name" "$clients" "$tps" "tps" "$before" "$round" "${cmd[*]}"
 }
+
+# cores TIME_FILE: CPU seconds (user + system) per elapsed second, from /usr/bin/time -f '%e %U %S'.
+cores() { awk '{ if ($1 > 0) printf "%.2f", ($2 + $3) / $1; else print "0" }' "$1"; }
 
 reset_table() { java_main dev.idempotency.benchmarks.BenchSetup reset; }
 
@@ -137,7 +148,7 @@ if ! skipped store; then
       for pair in "claimAndComplete claim-complete.sql" "replayClaim replay.sql" "find find.sql"; do
         read -r bench script <<< "$pair"
         reset_table
-        jmh store "$round" "$t" "PostgresStoreBenchmark.$bench\$" -f 1 "${JMH_WARMUP[@]}" -i 2 -r "$(( SECS / 2 > 0 ? SECS / 2 : 1 ))s"
+        jmh store "$round" "$t" "PostgresStoreBenchmark.$bench\$" -f 1 -prof gc "${JMH_WARMUP[@]}" -i 2 -r "$(( SECS / 2 > 0 ? SECS / 2 : 1 ))s"
         reset_table
         pgbench_run store "pgbench-${script%.sql}" "$round" "$t" "$script"
       done

@@ -62,8 +62,10 @@ public final class Summary {
         out.append("\n## PostgreSQL store vs pgbench on the same statements\n\n")
                 .append("One library operation = one pgbench transaction. Mean over rounds; each round ran the library and ")
                 .append("pgbench back to back.\n\n")
-                .append("| operation | threads | library ops/s | pgbench tps | library / pgbench | per round | load before (lib, pgbench) |\n")
-                .append("|---|---|---|---|---|---|---|\n");
+                .append("Client cores: CPU seconds per second of the JMH JVM (JVM start and warm-up included) and of pgbench; ")
+                .append("on 2 cores shared with the server, what the client burns the database does not get.\n\n")
+                .append("| operation | threads | library ops/s | pgbench tps | library / pgbench | per round | client cores (lib, pgbench) | lib alloc B/op | load before (lib, pgbench) |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
         Map<String, String> pairs = new LinkedHashMap<>();
         pairs.put("claimAndComplete", "pgbench-claim-complete");
         pairs.put("replayClaim", "pgbench-replay");
@@ -86,14 +88,17 @@ public final class Summary {
                 }
                 double libMean = mean(lib);
                 double pgMean = mean(pg);
-                out.append("| %s | %s | %s | %s | **%s** | %s | %s |\n".formatted(pair.getKey(), t, number(libMean),
-                        number(pgMean), percent(libMean / pgMean), perRound, loads));
+                String cores = number(mean(matching(store, pair.getKey() + ":client-cores", t))) + ", "
+                        + number(mean(matching(store, pair.getValue() + ":client-cores", t)));
+                String alloc = number(mean(matching(store, pair.getKey() + ":gc.alloc.rate.norm", t)));
+                out.append("| %s | %s | %s | %s | **%s** | %s | %s | %s | %s |\n".formatted(pair.getKey(), t,
+                        number(libMean), number(pgMean), percent(libMean / pgMean), perRound, cores, alloc, loads));
             }
         }
     }
 
     private static void experiment(List<Row> rows, StringBuilder out) {
-        List<Row> experiment = section(rows, "experiment");
+        List<Row> experiment = section(rows, "experiment").stream().filter(r -> !r.name.contains(":")).toList();
         if (experiment.isEmpty()) {
             return;
         }
