@@ -13,15 +13,8 @@ import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.core.WorkContext;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
-import dev.idempotency.core.store.CompleteResult;
-import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
-import dev.idempotency.core.store.OwnerToken;
-import dev.idempotency.core.store.PurgeResult;
-import dev.idempotency.core.store.RecoveryPoint;
-import dev.idempotency.core.store.ReleaseResult;
-import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.jdbc.JdbcIdempotencyStore;
 import java.io.IOException;
@@ -36,7 +29,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -291,46 +283,23 @@ public final class EngineHttpApp implements AutoCloseable {
         Thread.currentThread().join();
     }
 
-    /** Passes every call through, and remembers the owner token of each claim the store acquired. */
-    private record ClaimRecordingStore(IdempotencyStore delegate, Set<String> acquiredOwners) implements IdempotencyStore {
+    /** Remembers the owner token of each claim the store acquired. */
+    private static final class ClaimRecordingStore extends ForwardingIdempotencyStore {
+
+        private final Set<String> acquiredOwners;
+
+        ClaimRecordingStore(IdempotencyStore delegate, Set<String> acquiredOwners) {
+            super(delegate);
+            this.acquiredOwners = acquiredOwners;
+        }
 
         @Override
         public ClaimResult claim(ClaimRequest request) {
-            ClaimResult result = delegate.claim(request);
+            ClaimResult result = super.claim(request);
             if (result instanceof ClaimResult.Acquired acquired) {
                 acquiredOwners.add(acquired.record().ownerToken().value());
             }
             return result;
-        }
-
-        @Override
-        public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
-            return delegate.complete(key, owner, response, retention);
-        }
-
-        @Override
-        public ReleaseResult release(IdempotencyKey key, OwnerToken owner) {
-            return delegate.release(key, owner);
-        }
-
-        @Override
-        public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
-            return delegate.renew(key, owner, lease);
-        }
-
-        @Override
-        public RenewResult checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint, Duration lease) {
-            return delegate.checkpoint(key, owner, recoveryPoint, lease);
-        }
-
-        @Override
-        public Optional<IdempotencyRecord> find(IdempotencyKey key) {
-            return delegate.find(key);
-        }
-
-        @Override
-        public PurgeResult purgeExpired(int batchSize) {
-            return delegate.purgeExpired(batchSize);
         }
     }
 }
