@@ -82,6 +82,7 @@ public final class EngineHttpApp implements AutoCloseable {
     });
     private final Set<String> acquiredOwners = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Execution> executions = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Execution> workStarts = new ConcurrentLinkedQueue<>();
 
     public EngineHttpApp(DataSource dataSource, String table, Duration lease, boolean databaseEffects) throws IOException {
         this.dataSource = dataSource;
@@ -111,6 +112,11 @@ public final class EngineHttpApp implements AutoCloseable {
     /** Every run of the work in this process, with what became of its result. */
     public List<Execution> executions() {
         return List.copyOf(executions);
+    }
+
+    /** Every start of the work in this process, with the owner token of the claim it ran under. */
+    public List<Execution> workStarts() {
+        return List.copyOf(workStarts);
     }
 
     /** The tables of the database side effect: the deduplicated effect and every attempt. */
@@ -176,6 +182,7 @@ public final class EngineHttpApp implements AutoCloseable {
     private StoredResponse work(WorkContext context, String block, long sleepMillis) throws Exception {
         String key = context.key().key();
         lastOwner.set(context.ownerToken().value());
+        workStarts.add(new Execution(key, context.ownerToken().value(), null));
         blockAt("after-claim", block, key);
         String downstreamKey = context.key().derive("effect");
         if (databaseEffects) {

@@ -9,12 +9,13 @@ import java.util.Arrays;
  * @param instance which application instance answered (its name or port)
  * @param status the response status, or {@code -1} when no response arrived ({@code error} says why)
  * @param body the response body bytes
+ * @param contentType the response's Content-Type, or {@code null}
  * @param replayed whether the response carried {@code Idempotent-Replayed: true}
  * @param startNanos {@link System#nanoTime()} when the request was sent
  * @param endNanos {@link System#nanoTime()} when the response (or the failure) arrived
  * @param error the client-side failure, or {@code null}
  */
-public record Exchange(String key, String instance, int status, byte[] body, boolean replayed, long startNanos,
+public record Exchange(String key, String instance, int status, byte[] body, String contentType, boolean replayed, long startNanos,
         long endNanos, String error) {
 
     public boolean succeeded() {

@@ -51,12 +51,13 @@ public final class ReliabilityClient {
             long end = System.nanoTime();
             if (failure != null) {
                 Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                return history.record(new Exchange(key, instance, -1, new byte[0], false, start, end,
+                return history.record(new Exchange(key, instance, -1, new byte[0], null, false, start, end,
                         cause.getClass().getSimpleName() + ": " + cause.getMessage()));
             }
             boolean replayed = response.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase)
                     .orElse(false);
-            return history.record(new Exchange(key, instance, response.statusCode(), response.body(), replayed, start,
+            return history.record(new Exchange(key, instance, response.statusCode(), response.body(),
+                    response.headers().firstValue("Content-Type").orElse(null), replayed, start,
                     end, null));
         });
     }
