@@ -61,13 +61,19 @@ class EngineDatabaseOutageIT {
 
                 JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(db.dataSource()).tableName(TABLE).build();
                 Map<String, StoredResponse> stored = new HashMap<>();
+                Map<String, String> storedBy = new HashMap<>();
                 for (String key : history.exchanges().stream().map(Exchange::key).collect(Collectors.toSet())) {
                     Optional<IdempotencyRecord> record = store.find(IdempotencyKey.of("reliability", key));
-                    record.filter(r -> r.status() == IdempotencyStatus.COMPLETED)
-                            .ifPresent(r -> stored.put(key, r.response()));
+                    record.filter(r -> r.status() == IdempotencyStatus.COMPLETED).ifPresent(r -> {
+                        stored.put(key, r.response());
+                        storedBy.put(key, r.ownerToken().value());
+                    });
                 }
+                // A completion whose commit reached the database but whose answer was lost in the cut reports
+                // STORE_FAILED although its result is the stored one; the record's owner token tells them apart.
                 Map<String, Long> storedRuns = app.executions().stream()
-                        .filter(e -> e.completion() == Completion.STORED)
+                        .filter(e -> e.completion() == Completion.STORED
+                                || (e.completion() == Completion.STORE_FAILED && e.owner().equals(storedBy.get(e.key()))))
                         .collect(Collectors.groupingBy(EngineHttpApp.Execution::key, Collectors.counting()));
                 verdict = HistoryChecker.check(history.exchanges(), stored, storedRuns);
 
