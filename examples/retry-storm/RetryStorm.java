@@ -61,11 +61,11 @@ public class RetryStorm {
         int retries = Integer.parseInt(options.get("retries"));
         String authorization = "Basic " + Base64.getEncoder().encodeToString(user.getBytes(StandardCharsets.UTF_8));
 
+        // One thread per concurrent duplicate, each blocked in send(); the client keeps its own executor for I/O.
         ExecutorService threads = Executors.newFixedThreadPool(Math.max(1, duplicates));
         HttpClient http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5))
-                .executor(threads)
                 .build();
         try {
             Set<String> paymentsBefore;
