@@ -10,12 +10,16 @@ import java.util.Objects;
  * Spring starter uses the authenticated principal by default, a message consumer might use the queue name.
  *
  * @param scope the namespace the key lives in; never empty, at most {@value #MAX_SCOPE_LENGTH} characters
- * @param key the client-supplied key, already validated by {@link IdempotencyKeyValidator}
+ * @param key the client-supplied key, already validated by {@link IdempotencyKeyValidator}; at most
+ *     {@value #MAX_KEY_LENGTH} characters
  */
 public record IdempotencyKey(String scope, String key) {
 
     /** The longest scope a store must accept. */
     public static final int MAX_SCOPE_LENGTH = 255;
+
+    /** The longest key a store must accept; {@link IdempotencyKeyValidator} may be configured stricter. */
+    public static final int MAX_KEY_LENGTH = 255;
 
     public IdempotencyKey {
         Objects.requireNonNull(scope, "scope");
@@ -28,6 +32,9 @@ public record IdempotencyKey(String scope, String key) {
         }
         if (key.isEmpty()) {
             throw new IllegalArgumentException("key must not be empty");
+        }
+        if (key.length() > MAX_KEY_LENGTH) {
+            throw new IllegalArgumentException("key must be at most " + MAX_KEY_LENGTH + " characters");
         }
     }
 

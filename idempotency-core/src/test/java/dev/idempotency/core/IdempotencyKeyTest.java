@@ -26,5 +26,6 @@ class IdempotencyKeyTest {
         assertThatThrownBy(() -> IdempotencyKey.of("", "k")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> IdempotencyKey.of("s", "")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> IdempotencyKey.of("s".repeat(256), "k")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> IdempotencyKey.of("s", "k".repeat(256))).isInstanceOf(IllegalArgumentException.class);
     }
 }

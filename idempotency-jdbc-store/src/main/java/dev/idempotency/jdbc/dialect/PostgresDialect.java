@@ -1,0 +1,330 @@
+package dev.idempotency.jdbc.dialect;
+
+import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.store.ClaimRequest;
+import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.IdempotencyRecord;
+import dev.idempotency.core.store.IdempotencyStatus;
+import dev.idempotency.core.store.OwnerToken;
+import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StoredResponse;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * PostgreSQL (9.5 and later; tested on 15).
+ *
+ * <p><b>The claim is one statement</b> and never relies on a duplicate-key error: on PostgreSQL such an error aborts
+ * the surrounding transaction ("current transaction is aborted"), which would break any caller that claims inside a
+ * transaction of its own. {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} is the arbiter: the insert wins when
+ * there is no row; the conditional update wins when the row's TTL passed (a fresh record) or when it is in progress
+ * with an expired lease and the same fingerprint (a takeover). Otherwise the row is left alone and the second branch
+ * of the {@code UNION ALL} returns it, so a duplicate costs a single round trip too:
+ *
+ * <pre>{@code
+ * WITH claimed AS (
+ *     INSERT INTO {table} AS r (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
+ *                              response_status, response_headers, response_body, recovery_phase, recovery_payload,
+ *                              created_at, expires_at, completed_at)
+ *     VALUES (?, ?, ?, 'IN_PROGRESS', ?, statement_timestamp() + ? * interval '1 millisecond',
+ *             NULL, NULL, NULL, NULL, NULL,
+ *             statement_timestamp(), statement_timestamp() + ? * interval '1 millisecond', NULL)
+ *     ON CONFLICT (scope, idempotency_key) DO UPDATE
+ *        SET fingerprint = EXCLUDED.fingerprint,
+ *            status = 'IN_PROGRESS',
+ *            owner_token = EXCLUDED.owner_token,
+ *            lease_expires_at = EXCLUDED.lease_expires_at,
+ *            response_status = NULL,
+ *            response_headers = NULL,
+ *            response_body = NULL,
+ *            recovery_phase = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL ELSE r.recovery_phase END,
+ *            recovery_payload = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL ELSE r.recovery_payload END,
+ *            created_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.created_at ELSE r.created_at END,
+ *            expires_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.expires_at
+ *                              ELSE GREATEST(r.expires_at, EXCLUDED.lease_expires_at) END,
+ *            completed_at = NULL
+ *      WHERE r.expires_at <= statement_timestamp()
+ *         OR (r.status = 'IN_PROGRESS' AND r.lease_expires_at <= statement_timestamp()
+ *             AND r.fingerprint = EXCLUDED.fingerprint)
+ *     RETURNING r.scope, r.idempotency_key, ... , r.expires_at
+ * )
+ * SELECT c.scope, ... , c.expires_at, TRUE AS acquired, statement_timestamp() AS db_now FROM claimed c
+ * UNION ALL
+ * SELECT t.scope, ... , t.expires_at, FALSE AS acquired, statement_timestamp() AS db_now
+ *   FROM {table} t
+ *  WHERE t.scope = ? AND t.idempotency_key = ? AND t.expires_at > statement_timestamp()
+ *    AND NOT EXISTS (SELECT 1 FROM claimed)
+ * }</pre>
+ *
+ * <p>Why each part is the way it is:
+ * <ol>
+ *   <li>Every time comes from {@code statement_timestamp()}, which is the same for the whole statement and is the
+ *       database's clock; durations arrive as milliseconds. No application server's clock is ever compared.</li>
+ *   <li>All {@code SET} expressions see the row as it was before the update, so one {@code CASE} per column
+ *       distinguishes a fresh record (TTL passed: new fingerprint and creation time, recovery point cleared) from a
+ *       takeover (fingerprint, creation time and recovery point kept; the expiry is pushed out to cover the new
+ *       lease so that {@code expires_at >= lease_expires_at} holds).</li>
+ *   <li>Whether an acquisition was a takeover is read from the returned row: a fresh or inserted record has
+ *       {@code created_at = statement_timestamp()}, a taken-over one keeps the old creation time, which is strictly
+ *       earlier because the old lease (at least one millisecond) ran out.</li>
+ *   <li>The second branch reads the statement's snapshot. Under READ COMMITTED, {@code ON CONFLICT} may meet a row
+ *       committed after that snapshot, which the second branch cannot see (or sees in an older version). Then the
+ *       result is empty, or a row that looks claimable; only in that case the store reads the row again in a new
+ *       statement and, if that row is gone or claimable after all, runs the claim again (at most
+ *       {@value #MAX_CLAIM_ATTEMPTS} times).</li>
+ * </ol>
+ *
+ * <p>Complete, renew and checkpoint use {@code RETURNING} to hand back the times the database computed, in the same
+ * statement. The purge deletes a bounded batch picked with {@code FOR UPDATE SKIP LOCKED}, so it never waits on a
+ * row a claim holds.
+ */
+public class PostgresDialect extends SqlDialect {
+
+    /** How often a claim is re-run when concurrent commits keep hiding the row from the statement snapshot. */
+    public static final int MAX_CLAIM_ATTEMPTS = 5;
+
+    private static final String RETURNED_COLUMNS = """
+            scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at, response_status, \
+            response_headers, response_body, recovery_phase, recovery_payload, created_at, expires_at""";
+
+    static final String CLAIM = """
+            WITH claimed AS (
+                INSERT INTO {table} AS r (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
+                                         response_status, response_headers, response_body, recovery_phase,
+                                         recovery_payload, created_at, expires_at, completed_at)
+                VALUES (?, ?, ?, 'IN_PROGRESS', ?, statement_timestamp() + ? * interval '1 millisecond',
+                        NULL, NULL, NULL, NULL, NULL,
+                        statement_timestamp(), statement_timestamp() + ? * interval '1 millisecond', NULL)
+                ON CONFLICT (scope, idempotency_key) DO UPDATE
+                   SET fingerprint = EXCLUDED.fingerprint,
+                       status = 'IN_PROGRESS',
+                       owner_token = EXCLUDED.owner_token,
+                       lease_expires_at = EXCLUDED.lease_expires_at,
+                       response_status = NULL,
+                       response_headers = NULL,
+                       response_body = NULL,
+                       recovery_phase = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
+                                             ELSE r.recovery_phase END,
+                       recovery_payload = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
+                                               ELSE r.recovery_payload END,
+                       created_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.created_at
+                                         ELSE r.created_at END,
+                       expires_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.expires_at
+                                         ELSE GREATEST(r.expires_at, EXCLUDED.lease_expires_at) END,
+                       completed_at = NULL
+                 WHERE r.expires_at <= statement_timestamp()
+                    OR (r.status = 'IN_PROGRESS' AND r.lease_expires_at <= statement_timestamp()
+                        AND r.fingerprint = EXCLUDED.fingerprint)
+                RETURNING r.scope, r.idempotency_key, r.fingerprint, r.status, r.owner_token, r.lease_expires_at,
+                          r.response_status, r.response_headers, r.response_body, r.recovery_phase,
+                          r.recovery_payload, r.created_at, r.expires_at
+            )
+            SELECT c.scope, c.idempotency_key, c.fingerprint, c.status, c.owner_token, c.lease_expires_at,
+                   c.response_status, c.response_headers, c.response_body, c.recovery_phase, c.recovery_payload,
+                   c.created_at, c.expires_at, TRUE AS acquired, statement_timestamp() AS db_now
+              FROM claimed c
+            UNION ALL
+            SELECT t.scope, t.idempotency_key, t.fingerprint, t.status, t.owner_token, t.lease_expires_at,
+                   t.response_status, t.response_headers, t.response_body, t.recovery_phase, t.recovery_payload,
+                   t.created_at, t.expires_at, FALSE AS acquired, statement_timestamp() AS db_now
+              FROM {table} t
+             WHERE t.scope = ? AND t.idempotency_key = ? AND t.expires_at > statement_timestamp()
+               AND NOT EXISTS (SELECT 1 FROM claimed)""";
+
+    private static final String READ_AFTER_CONFLICT = """
+            SELECT %s, statement_timestamp() AS db_now
+              FROM {table}
+             WHERE scope = ? AND idempotency_key = ?""".formatted(RETURNED_COLUMNS);
+
+    private static final String COMPLETE = """
+            UPDATE {table}
+               SET status = 'COMPLETED',
+                   response_status = ?,
+                   response_headers = ?,
+                   response_body = ?,
+                   lease_expires_at = NULL,
+                   completed_at = statement_timestamp(),
+                   expires_at = statement_timestamp() + ? * interval '1 millisecond'
+             WHERE scope = ? AND idempotency_key = ? AND owner_token = ? AND status = 'IN_PROGRESS'
+            RETURNING expires_at""";
+
+    private static final String RENEW = """
+            UPDATE {table}
+               SET lease_expires_at = statement_timestamp() + ? * interval '1 millisecond',
+                   expires_at = GREATEST(expires_at, statement_timestamp() + ? * interval '1 millisecond')%s
+             WHERE scope = ? AND idempotency_key = ? AND owner_token = ? AND status = 'IN_PROGRESS'
+            RETURNING lease_expires_at""";
+
+    private static final String PURGE = """
+            DELETE FROM {table}
+             WHERE (scope, idempotency_key) IN (
+                   SELECT scope, idempotency_key
+                     FROM {table}
+                    WHERE expires_at <= statement_timestamp()
+                    LIMIT ?
+                      FOR UPDATE SKIP LOCKED)
+               AND expires_at <= statement_timestamp()""";
+
+    public PostgresDialect() {}
+
+    @Override
+    public String platform() {
+        return "postgresql";
+    }
+
+    @Override
+    protected String now() {
+        return "statement_timestamp()";
+    }
+
+    @Override
+    protected String nowPlusMillis() {
+        return "(statement_timestamp() + ? * interval '1 millisecond')";
+    }
+
+    @Override
+    public ClaimResult claim(Connection connection, String table, ClaimRequest request) throws SQLException {
+        String claimSql = sql(CLAIM, table);
+        String readSql = sql(READ_AFTER_CONFLICT, table);
+        String seen = "nothing";
+        for (int attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
+            Row row = runClaim(connection, claimSql, request);
+            if (row != null && row.acquired) {
+                boolean takeover = !row.record.createdAt().equals(row.dbNow);
+                return new ClaimResult.Acquired(row.record, takeover);
+            }
+            if (row == null || claimable(row, request)) {
+                // The row was committed after this statement's snapshot, so the snapshot missed it or saw an
+                // older version. A new statement sees the latest committed version.
+                row = readLatest(connection, readSql, request.key());
+            }
+            if (row != null && !claimable(row, request)) {
+                return row.record.isCompleted()
+                        ? new ClaimResult.AlreadyCompleted(row.record)
+                        : new ClaimResult.InProgress(row.record);
+            }
+            seen = row == null ? "no row" : "a claimable row " + describe(row.record);
+        }
+        throw new SQLException("claim of " + request.key() + " did not settle after " + MAX_CLAIM_ATTEMPTS
+                + " attempts; concurrent transactions kept changing the row; last seen: " + seen);
+    }
+
+    private Row runClaim(Connection connection, String claimSql, ClaimRequest request) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(claimSql)) {
+            IdempotencyKey key = request.key();
+            ps.setString(1, key.scope());
+            ps.setString(2, key.key());
+            ps.setString(3, request.fingerprint().value());
+            ps.setString(4, request.ownerToken().value());
+            ps.setLong(5, toMillis(request.lease()));
+            ps.setLong(6, toMillis(request.ttl()));
+            ps.setString(7, key.scope());
+            ps.setString(8, key.key());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? readRow(rs) : null;
+            }
+        }
+    }
+
+    private Row readLatest(Connection connection, String readSql, IdempotencyKey key) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(readSql)) {
+            ps.setString(1, key.scope());
+            ps.setString(2, key.key());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? readRow(rs) : null;
+            }
+        }
+    }
+
+    private Row readRow(ResultSet rs) throws SQLException {
+        boolean acquired = hasColumn(rs, "acquired") && rs.getBoolean("acquired");
+        return new Row(readRecord(rs), acquired, readInstant(rs, "db_now"));
+    }
+
+    private static boolean hasColumn(ResultSet rs, String column) throws SQLException {
+        for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+            if (column.equalsIgnoreCase(rs.getMetaData().getColumnLabel(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a claim with this request would have won the row as seen; then what was seen is stale. */
+    private static boolean claimable(Row row, ClaimRequest request) {
+        IdempotencyRecord record = row.record;
+        if (!record.expiresAt().isAfter(row.dbNow)) {
+            return true;
+        }
+        return record.status() == IdempotencyStatus.IN_PROGRESS
+                && !record.leaseExpiresAt().isAfter(row.dbNow)
+                && record.fingerprint().equals(request.fingerprint());
+    }
+
+    private static String describe(IdempotencyRecord record) {
+        return "[status=" + record.status() + ", leaseExpiresAt=" + record.leaseExpiresAt() + ", expiresAt="
+                + record.expiresAt() + "]";
+    }
+
+    @Override
+    public CompleteResult complete(Connection connection, String table, IdempotencyKey key, OwnerToken owner,
+            StoredResponse response, Duration retention) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(sql(COMPLETE, table))) {
+            ps.setInt(1, response.status());
+            ps.setBytes(2, response.encodeHeaders());
+            ps.setBytes(3, response.body());
+            ps.setLong(4, toMillis(retention));
+            ps.setString(5, key.scope());
+            ps.setString(6, key.key());
+            ps.setString(7, owner.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                        ? new CompleteResult.Completed(readInstant(rs, "expires_at"))
+                        : new CompleteResult.OwnershipLost();
+            }
+        }
+    }
+
+    @Override
+    public RenewResult renew(Connection connection, String table, IdempotencyKey key, OwnerToken owner,
+            Duration lease, RecoveryPoint recoveryPoint) throws SQLException {
+        String statement = sql(RENEW.formatted(recoveryPoint == null ? "" : """
+                ,
+                   recovery_phase = ?,
+                   recovery_payload = ?"""), table);
+        try (PreparedStatement ps = connection.prepareStatement(statement)) {
+            long millis = toMillis(lease);
+            int i = 1;
+            ps.setLong(i++, millis);
+            ps.setLong(i++, millis);
+            if (recoveryPoint != null) {
+                ps.setString(i++, recoveryPoint.phase());
+                ps.setString(i++, recoveryPoint.payload());
+            }
+            ps.setString(i++, key.scope());
+            ps.setString(i++, key.key());
+            ps.setString(i, owner.value());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                        ? new RenewResult.Renewed(readInstant(rs, "lease_expires_at"))
+                        : new RenewResult.OwnershipLost();
+            }
+        }
+    }
+
+    @Override
+    public int purgeExpired(Connection connection, String table, int batchSize) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(sql(PURGE, table))) {
+            ps.setInt(1, batchSize);
+            return ps.executeUpdate();
+        }
+    }
+
+    private record Row(IdempotencyRecord record, boolean acquired, Instant dbNow) {}
+}

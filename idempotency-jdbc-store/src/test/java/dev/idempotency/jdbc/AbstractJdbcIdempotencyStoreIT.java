@@ -1,0 +1,207 @@
+package dev.idempotency.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.RequestFingerprint;
+import dev.idempotency.core.store.ClaimRequest;
+import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.IdempotencyRecord;
+import dev.idempotency.core.store.IdempotencyStatus;
+import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.IdempotencyStoreContractTest;
+import dev.idempotency.core.store.OwnerToken;
+import dev.idempotency.core.store.PurgeResult;
+import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.ReleaseResult;
+import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StoredResponse;
+import dev.idempotency.jdbc.dialect.SqlDialect;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The core contract suite ({@link IdempotencyStoreContractTest}, unchanged) on a real database, with the table
+ * created from the shipped schema file through {@link JdbcIdempotencySchema}. The tests added here cover what only
+ * a database store can get wrong: column types that alter keys or payloads, the database clock, table names spliced
+ * into SQL, dialect detection and connection failures.
+ */
+abstract class AbstractJdbcIdempotencyStoreIT extends IdempotencyStoreContractTest {
+
+    static final String TABLE = "idempotency_record";
+    static final Duration LEASE = Duration.ofSeconds(30);
+    static final Duration TTL = Duration.ofHours(24);
+    static final Duration SHORT_LEASE = Duration.ofMillis(300);
+    static final int RACE_THREADS = 64;
+    static final int RACE_KEYS = 200;
+
+    static final RequestFingerprint FINGERPRINT = RequestFingerprint.of("POST", "/orders", "{\"amount\":1}");
+    static final RequestFingerprint OTHER_FINGERPRINT = RequestFingerprint.of("POST", "/orders", "{\"amount\":2}");
+
+    /** Prints the wall time of the contract suite's 64-thread race, the number reported per database. */
+    @RegisterExtension
+    final RaceTimer raceTimer = new RaceTimer(this::databaseName);
+
+    /** The pool into this run's schema, with the table created from the shipped file. */
+    protected abstract DataSource dataSource();
+
+    /** The dialect under test, set explicitly so a detection bug cannot hide behind another dialect. */
+    protected abstract SqlDialect dialect();
+
+    /** The database's name for the race timing line. */
+    protected abstract String databaseName();
+
+    @Override
+    protected IdempotencyStore createStore() {
+        try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement()) {
+            statement.executeUpdate("DELETE FROM " + TABLE);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return JdbcIdempotencyStore.builder(dataSource()).tableName(TABLE).dialect(dialect()).build();
+    }
+
+    static IdempotencyKey newKey() {
+        return IdempotencyKey.of("tenant-a", UUID.randomUUID().toString());
+    }
+
+    static ClaimRequest request(IdempotencyKey key, RequestFingerprint fingerprint, Duration lease, Duration ttl) {
+        return new ClaimRequest(key, fingerprint, OwnerToken.random(), lease, ttl);
+    }
+
+    static ClaimRequest request(IdempotencyKey key) {
+        return request(key, FINGERPRINT, LEASE, TTL);
+    }
+
+    static StoredResponse response(int status, int bodySize) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", List.of("application/json"));
+        headers.put("Set-Cookie", List.of("a=1; Path=/", "b=2; Path=/", "a=1; Path=/"));
+        headers.put("X-Empty", List.of(""));
+        headers.put("X-Unicode", List.of("gr\u00fc\u00df \u2603 \uD83D\uDE00"));
+        byte[] body = new byte[bodySize];
+        new Random(42).nextBytes(body);
+        return new StoredResponse(status, headers, body);
+    }
+
+    @Test
+    void keysAreCaseSensitiveAndKeepTheirExactCharacters() {
+        String base = "Key-" + UUID.randomUUID();
+        assertThat(store.claim(request(IdempotencyKey.of("tenant-a", base)))).isInstanceOf(ClaimResult.Acquired.class);
+        assertThat(store.claim(request(IdempotencyKey.of("tenant-a", base.toLowerCase()))))
+                .isInstanceOf(ClaimResult.Acquired.class);
+        assertThat(store.claim(request(IdempotencyKey.of("Tenant-A", base)))).isInstanceOf(ClaimResult.Acquired.class);
+        IdempotencyKey longUnicode = IdempotencyKey.of("t\u00e9nant-\u2603".repeat(25), "\u00fc".repeat(255));
+        assertThat(store.claim(request(longUnicode)).record().key()).isEqualTo(longUnicode);
+    }
+
+    @Test
+    void recoveryPointOfFullLengthRoundTrips() {
+        IdempotencyKey key = newKey();
+        ClaimRequest first = request(key);
+        store.claim(first);
+        RecoveryPoint point = new RecoveryPoint("p".repeat(RecoveryPoint.MAX_PHASE_LENGTH),
+                "\u00e9".repeat(RecoveryPoint.MAX_PAYLOAD_LENGTH));
+
+        store.checkpoint(key, first.ownerToken(), point, LEASE);
+
+        assertThat(store.find(key).orElseThrow().recoveryPoint()).isEqualTo(point);
+    }
+
+    /**
+     * The database clock decides: a lease of 300 ms is measured between two database timestamps, so the record
+     * cannot be taken over before 300 ms of database time passed, whatever the JVM's clock says.
+     */
+    @Test
+    void leasesAreMeasuredOnTheDatabaseClock() throws InterruptedException {
+        IdempotencyKey key = newKey();
+        ClaimRequest first = request(key, FINGERPRINT, Duration.ofSeconds(2), TTL);
+        IdempotencyRecord record = store.claim(first).record();
+
+        assertThat(Duration.between(record.createdAt(), record.leaseExpiresAt())).isEqualTo(Duration.ofSeconds(2));
+        assertThat(Duration.between(record.createdAt(), record.expiresAt())).isEqualTo(TTL);
+        assertThat(store.claim(request(key))).isInstanceOf(ClaimResult.InProgress.class);
+        letTimePass(Duration.ofMillis(2200));
+        assertThat(store.claim(request(key))).isInstanceOf(ClaimResult.Acquired.class);
+    }
+
+    @Test
+    void tableNameThatIsNotAnIdentifierIsRejected() {
+        for (String bad : List.of("idempotency_record; DROP TABLE x", "t\"x", "a.b.c", "1abc", "", "a b", "t--",
+                "idempotency_record WHERE 1=1")) {
+            assertThatThrownBy(() -> JdbcIdempotencyStore.builder(dataSource()).tableName(bad))
+                    .as(bad)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not a valid table name");
+        }
+    }
+
+    @Test
+    void detectsTheDialectFromTheConnection() {
+        JdbcIdempotencyStore detected = JdbcIdempotencyStore.builder(dataSource()).build();
+
+        assertThat(detected.dialect()).isInstanceOf(dialect().getClass());
+        assertThat(detected.claim(request(newKey()))).isInstanceOf(ClaimResult.Acquired.class);
+    }
+
+    @Test
+    void customTableNameWorksWithTheShippedSchema() {
+        String table = "custom_idem_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        JdbcIdempotencySchema.create(dataSource(), table);
+        try {
+            IdempotencyStore custom = JdbcIdempotencyStore.builder(dataSource()).tableName(table).build();
+            ClaimRequest claim = request(newKey());
+            assertThat(custom.claim(claim)).isInstanceOf(ClaimResult.Acquired.class);
+            assertThat(custom.complete(claim.key(), claim.ownerToken(), response(200, 2), TTL))
+                    .isInstanceOf(CompleteResult.Completed.class);
+            assertThat(custom.purgeExpired(10).deleted()).isZero();
+            assertThat(store.find(claim.key())).isEmpty();
+        } finally {
+            JdbcIdempotencySchema.drop(dataSource(), table);
+        }
+    }
+
+    @Test
+    void unreachableDatabaseSurfacesAsStoreException() {
+        DataSource broken = new BrokenDataSource();
+        IdempotencyStore failing = JdbcIdempotencyStore.builder(broken).dialect(dialect()).build();
+
+        assertThatThrownBy(() -> failing.claim(request(newKey())))
+                .isInstanceOf(dev.idempotency.core.store.IdempotencyStoreException.class)
+                .hasMessageContaining("claim")
+                .hasMessageContaining(TABLE);
+    }
+
+    long countRows() {
+        try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement();
+                var rs = statement.executeQuery("SELECT COUNT(*) FROM " + TABLE)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+}
