@@ -1,0 +1,49 @@
+package dev.idempotency.spring;
+
+import java.net.URI;
+
+/**
+ * The RFC 9457 problems the filter answers with. Their {@code type} URIs are stable and documented in
+ * {@code docs/http-semantics.md}; clients may branch on them.
+ */
+public enum IdempotencyProblem {
+
+    /** The handler requires a key and the request has none. */
+    KEY_MISSING("key-missing", "Idempotency key missing"),
+    /** The key is empty, too long, not printable ASCII, malformed, or the header was sent more than once. */
+    KEY_INVALID("key-invalid", "Idempotency key invalid"),
+    /** A request with this key is still running. */
+    KEY_IN_USE("key-in-use", "Idempotency key in use"),
+    /** The key was used before for a different request (method, path, scope or body). */
+    KEY_REUSED("key-reused", "Idempotency key reused"),
+    /** The request body exceeds the size the filter reads for the fingerprint. */
+    REQUEST_TOO_LARGE("request-too-large", "Request too large"),
+    /** A JSON request body could not be parsed, so it cannot be fingerprinted. */
+    INVALID_JSON("invalid-json", "Invalid JSON body"),
+    /** The idempotency store could not be reached; the handler did not run. */
+    STORE_UNAVAILABLE("store-unavailable", "Idempotency store unavailable");
+
+    /** Prefix of every problem type URI. */
+    public static final String TYPE_PREFIX = "https://idempotency.dev/problems/";
+
+    private final String slug;
+    private final String title;
+
+    IdempotencyProblem(String slug, String title) {
+        this.slug = slug;
+        this.title = title;
+    }
+
+    /** The problem's {@code type}, for example {@code https://idempotency.dev/problems/key-in-use}. */
+    public URI type() {
+        return URI.create(TYPE_PREFIX + slug);
+    }
+
+    public String slug() {
+        return slug;
+    }
+
+    public String title() {
+        return title;
+    }
+}

@@ -1,0 +1,467 @@
+package dev.idempotency.spring;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Settings of the idempotency starter, bound from {@code idempotency.*}. Every field documents its default; the
+ * configuration processor turns these comments into IDE metadata.
+ */
+@ConfigurationProperties(prefix = "idempotency")
+public class IdempotencyProperties {
+
+    /** Whether the idempotency auto-configuration is active at all. */
+    private boolean enabled = true;
+
+    /** Name of the request header that carries the client's idempotency key. */
+    private String headerName = "Idempotency-Key";
+
+    /**
+     * How long a completed response is replayed (and a key stays in use) unless {@code @Idempotent(ttl)} says
+     * otherwise. Stripe keeps keys for at least 24 hours.
+     */
+    private Duration ttl = Duration.ofHours(24);
+
+    /**
+     * How long a claim holds without a heartbeat. After a crash, retries get 409 for at most this long before one of
+     * them takes the key over.
+     */
+    private Duration lease = Duration.ofSeconds(30);
+
+    /** How often running work renews its lease. Defaults to a third of the lease when unset. */
+    private Duration heartbeatInterval;
+
+    /**
+     * HTTP methods intercepted when {@code intercept-all-with-header} is on. Handler methods annotated with
+     * {@code @Idempotent} are intercepted whatever their HTTP method.
+     */
+    private Set<String> methods = new LinkedHashSet<>(List.of("POST", "PATCH"));
+
+    /**
+     * Whether every request that carries the key header and uses one of {@code methods} is protected, even when its
+     * handler has no {@code @Idempotent} annotation.
+     */
+    private boolean interceptAllWithHeader = false;
+
+    /** Longest key accepted, between 1 and 255 (the width of the key column in the shipped schemas). */
+    private int maxKeyLength = 255;
+
+    /** Largest request body read for the fingerprint; a larger protected request is answered with 413. */
+    private DataSize maxRequestSize = DataSize.ofMegabytes(1);
+
+    /**
+     * Largest response body stored for replay. A larger response is streamed to the client once it passes this
+     * size, is not stored, and its key is released.
+     */
+    private DataSize maxResponseSize = DataSize.ofMegabytes(1);
+
+    /**
+     * Response headers stored with a response and sent again on replay (case-insensitive). Set-Cookie and
+     * authentication headers are never stored, even when listed here.
+     */
+    private List<String> replayHeaders = new ArrayList<>(List.of("Content-Type", "Content-Language", "Content-Location",
+            "Location", "Cache-Control", "Expires", "ETag", "Last-Modified", "Link", "Vary"));
+
+    /** Whether responses with a 5xx status are stored and replayed; by default they release the key for a retry. */
+    private boolean storeServerErrors = false;
+
+    /**
+     * Further statuses that release the key instead of being stored, so that the client may retry. Stripe does not
+     * store authentication and rate-limit failures.
+     */
+    private Set<Integer> releaseStatuses = new LinkedHashSet<>(List.of(401, 403, 408, 429));
+
+    /**
+     * Whether a request runs unprotected (with a warning) when the store cannot be reached. By default it is answered
+     * with 503 and the handler does not run.
+     */
+    private boolean failOpen = false;
+
+    /**
+     * Order of the servlet filter. The default runs it just after Spring Security's filter chain (order -100), so
+     * that the authenticated principal is known.
+     */
+    private int filterOrder = -90;
+
+    private final InFlight inFlight = new InFlight();
+
+    private final Status status = new Status();
+
+    private final Store store = new Store();
+
+    private final Jdbc jdbc = new Jdbc();
+
+    private final Purge purge = new Purge();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public String getHeaderName() {
+        return headerName;
+    }
+
+    public void setHeaderName(String headerName) {
+        this.headerName = headerName;
+    }
+
+    public Duration getTtl() {
+        return ttl;
+    }
+
+    public void setTtl(Duration ttl) {
+        this.ttl = ttl;
+    }
+
+    public Duration getLease() {
+        return lease;
+    }
+
+    public void setLease(Duration lease) {
+        this.lease = lease;
+    }
+
+    public Duration getHeartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    public void setHeartbeatInterval(Duration heartbeatInterval) {
+        this.heartbeatInterval = heartbeatInterval;
+    }
+
+    public Set<String> getMethods() {
+        return methods;
+    }
+
+    public void setMethods(Set<String> methods) {
+        this.methods = methods;
+    }
+
+    public boolean isInterceptAllWithHeader() {
+        return interceptAllWithHeader;
+    }
+
+    public void setInterceptAllWithHeader(boolean interceptAllWithHeader) {
+        this.interceptAllWithHeader = interceptAllWithHeader;
+    }
+
+    public int getMaxKeyLength() {
+        return maxKeyLength;
+    }
+
+    public void setMaxKeyLength(int maxKeyLength) {
+        this.maxKeyLength = maxKeyLength;
+    }
+
+    public DataSize getMaxRequestSize() {
+        return maxRequestSize;
+    }
+
+    public void setMaxRequestSize(DataSize maxRequestSize) {
+        this.maxRequestSize = maxRequestSize;
+    }
+
+    public DataSize getMaxResponseSize() {
+        return maxResponseSize;
+    }
+
+    public void setMaxResponseSize(DataSize maxResponseSize) {
+        this.maxResponseSize = maxResponseSize;
+    }
+
+    public List<String> getReplayHeaders() {
+        return replayHeaders;
+    }
+
+    public void setReplayHeaders(List<String> replayHeaders) {
+        this.replayHeaders = replayHeaders;
+    }
+
+    public boolean isStoreServerErrors() {
+        return storeServerErrors;
+    }
+
+    public void setStoreServerErrors(boolean storeServerErrors) {
+        this.storeServerErrors = storeServerErrors;
+    }
+
+    public Set<Integer> getReleaseStatuses() {
+        return releaseStatuses;
+    }
+
+    public void setReleaseStatuses(Set<Integer> releaseStatuses) {
+        this.releaseStatuses = releaseStatuses;
+    }
+
+    public boolean isFailOpen() {
+        return failOpen;
+    }
+
+    public void setFailOpen(boolean failOpen) {
+        this.failOpen = failOpen;
+    }
+
+    public int getFilterOrder() {
+        return filterOrder;
+    }
+
+    public void setFilterOrder(int filterOrder) {
+        this.filterOrder = filterOrder;
+    }
+
+    public InFlight getInFlight() {
+        return inFlight;
+    }
+
+    public Status getStatus() {
+        return status;
+    }
+
+    public Store getStore() {
+        return store;
+    }
+
+    public Jdbc getJdbc() {
+        return jdbc;
+    }
+
+    public Purge getPurge() {
+        return purge;
+    }
+
+    /** What a request gets while another request with the same key and payload is still running. */
+    public enum InFlightBehavior {
+        /** Answer at once with 409 and a Retry-After header. */
+        REJECT,
+        /** Wait up to {@code wait-timeout} for the other request to finish, then replay its response (or 409). */
+        WAIT
+    }
+
+    /** Handling of a request whose key is held by a request still running. */
+    public static class InFlight {
+
+        /** Whether a duplicate of a running request is rejected with 409 at once or waits for the result. */
+        private InFlightBehavior behavior = InFlightBehavior.REJECT;
+
+        /** How long a duplicate waits for the running request in {@code wait} mode before it gets 409. */
+        private Duration waitTimeout = Duration.ofSeconds(10);
+
+        public InFlightBehavior getBehavior() {
+            return behavior;
+        }
+
+        public void setBehavior(InFlightBehavior behavior) {
+            this.behavior = behavior;
+        }
+
+        public Duration getWaitTimeout() {
+            return waitTimeout;
+        }
+
+        public void setWaitTimeout(Duration waitTimeout) {
+            this.waitTimeout = waitTimeout;
+        }
+    }
+
+    /** HTTP statuses of the filter's own problem responses; the IETF draft's choices by default. */
+    public static class Status {
+
+        /** Status when a required key is missing. */
+        private int keyMissing = 400;
+
+        /** Status when the key is empty, too long, not printable ASCII, malformed or sent twice. */
+        private int keyInvalid = 400;
+
+        /** Status when a request with the same key is still running. */
+        private int keyInUse = 409;
+
+        /**
+         * Status when the key was used before for a different request. 422 is the draft's answer; some APIs prefer
+         * 409 because 422 also means an ordinary validation error.
+         */
+        private int keyReused = 422;
+
+        /** Status when the request body exceeds {@code max-request-size}. */
+        private int requestTooLarge = 413;
+
+        /** Status when a JSON request body cannot be parsed, so it cannot be fingerprinted. */
+        private int invalidJson = 400;
+
+        /** Status when the store cannot be reached and {@code fail-open} is off. */
+        private int storeUnavailable = 503;
+
+        public int getKeyMissing() {
+            return keyMissing;
+        }
+
+        public void setKeyMissing(int keyMissing) {
+            this.keyMissing = keyMissing;
+        }
+
+        public int getKeyInvalid() {
+            return keyInvalid;
+        }
+
+        public void setKeyInvalid(int keyInvalid) {
+            this.keyInvalid = keyInvalid;
+        }
+
+        public int getKeyInUse() {
+            return keyInUse;
+        }
+
+        public void setKeyInUse(int keyInUse) {
+            this.keyInUse = keyInUse;
+        }
+
+        public int getKeyReused() {
+            return keyReused;
+        }
+
+        public void setKeyReused(int keyReused) {
+            this.keyReused = keyReused;
+        }
+
+        public int getRequestTooLarge() {
+            return requestTooLarge;
+        }
+
+        public void setRequestTooLarge(int requestTooLarge) {
+            this.requestTooLarge = requestTooLarge;
+        }
+
+        public int getInvalidJson() {
+            return invalidJson;
+        }
+
+        public void setInvalidJson(int invalidJson) {
+            this.invalidJson = invalidJson;
+        }
+
+        public int getStoreUnavailable() {
+            return storeUnavailable;
+        }
+
+        public void setStoreUnavailable(int storeUnavailable) {
+            this.storeUnavailable = storeUnavailable;
+        }
+    }
+
+    /** Which store to use. */
+    public enum StoreType {
+        /** JDBC when the JDBC store is on the classpath and a DataSource exists, in-memory otherwise. */
+        AUTO,
+        /** The JDBC store; startup fails when it cannot be created. */
+        JDBC,
+        /** The in-memory store: one instance only, records lost on restart. */
+        MEMORY
+    }
+
+    /** Store selection. */
+    public static class Store {
+
+        /** Which store backs the engine: {@code auto}, {@code jdbc} or {@code memory}. */
+        private StoreType type = StoreType.AUTO;
+
+        public StoreType getType() {
+            return type;
+        }
+
+        public void setType(StoreType type) {
+            this.type = type;
+        }
+    }
+
+    /** When the JDBC store creates its table at startup, like Spring Session's {@code initialize-schema}. */
+    public enum InitializeSchema {
+        /** Only for embedded databases such as H2, HSQLDB and Derby. */
+        EMBEDDED,
+        /** For any database; an existing table is left alone. */
+        ALWAYS,
+        /** Never; create the table with the shipped script or Flyway migration. */
+        NEVER
+    }
+
+    /** The JDBC store. */
+    public static class Jdbc {
+
+        /** Name of the table holding idempotency records; may be schema-qualified. */
+        private String tableName = "idempotency_record";
+
+        /** When the table is created at startup from the shipped DDL: {@code embedded}, {@code always} or {@code never}. */
+        private InitializeSchema initializeSchema = InitializeSchema.EMBEDDED;
+
+        public String getTableName() {
+            return tableName;
+        }
+
+        public void setTableName(String tableName) {
+            this.tableName = tableName;
+        }
+
+        public InitializeSchema getInitializeSchema() {
+            return initializeSchema;
+        }
+
+        public void setInitializeSchema(InitializeSchema initializeSchema) {
+            this.initializeSchema = initializeSchema;
+        }
+    }
+
+    /** The background job that deletes expired records. */
+    public static class Purge {
+
+        /** Whether expired records are deleted in the background. */
+        private boolean enabled = true;
+
+        /** Time between two purge runs. */
+        private Duration interval = Duration.ofHours(1);
+
+        /** Delay before the first purge run after startup. */
+        private Duration initialDelay = Duration.ofMinutes(1);
+
+        /** Records deleted per batch; a run repeats batches until one comes back short. */
+        private int batchSize = 1000;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getInterval() {
+            return interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
+        }
+
+        public Duration getInitialDelay() {
+            return initialDelay;
+        }
+
+        public void setInitialDelay(Duration initialDelay) {
+            this.initialDelay = initialDelay;
+        }
+
+        public int getBatchSize() {
+            return batchSize;
+        }
+
+        public void setBatchSize(int batchSize) {
+            this.batchSize = batchSize;
+        }
+    }
+}

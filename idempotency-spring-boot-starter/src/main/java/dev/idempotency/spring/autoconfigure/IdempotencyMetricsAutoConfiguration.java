@@ -1,0 +1,32 @@
+package dev.idempotency.spring.autoconfigure;
+
+import dev.idempotency.spring.metrics.MicrometerIdempotencyListener;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Micrometer meters for the engine and the filter, when a {@link MeterRegistry} bean exists. Ordered after the
+ * meter registry auto-configurations of Boot 4 and Boot 3 alike (named, because their packages moved).
+ */
+@AutoConfiguration(before = IdempotencyAutoConfiguration.class, afterName = {
+        "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
+        "org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration",
+        "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration"})
+@ConditionalOnIdempotencyEnabled
+@ConditionalOnClass(MeterRegistry.class)
+@ConditionalOnBean(MeterRegistry.class)
+public class IdempotencyMetricsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    public MicrometerIdempotencyListener micrometerIdempotencyListener(MeterRegistry registry) {
+        return new MicrometerIdempotencyListener(registry);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.idempotency.spring.autoconfigure;
+
+import dev.idempotency.core.IdempotencyEngine;
+import dev.idempotency.spring.IdempotencyProperties;
+import dev.idempotency.spring.IdempotencyScopeResolver;
+import dev.idempotency.spring.IdempotencyWebListener;
+import dev.idempotency.spring.PrincipalScopeResolver;
+import dev.idempotency.spring.web.IdempotencyFilter;
+import dev.idempotency.spring.web.IdempotentHandlerResolver;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.HandlerMapping;
+
+/**
+ * The {@code Idempotency-Key} servlet filter for Spring MVC, with the default scope resolver (the authenticated
+ * principal) and the handler lookup. The filter is a plain {@code Filter} bean, so Boot registers it with the
+ * servlet container at {@code idempotency.filter-order} (just after Spring Security by default).
+ */
+@AutoConfiguration(after = IdempotencyAutoConfiguration.class)
+@ConditionalOnIdempotencyEnabled
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+@ConditionalOnClass({OncePerRequestFilter.class, HandlerMapping.class})
+@ConditionalOnBean(IdempotencyEngine.class)
+@EnableConfigurationProperties(IdempotencyProperties.class)
+public class IdempotencyWebAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    public IdempotencyScopeResolver idempotencyScopeResolver() {
+        return new PrincipalScopeResolver();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public IdempotentHandlerResolver idempotentHandlerResolver(ApplicationContext context) {
+        return new IdempotentHandlerResolver(context);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public IdempotencyFilter idempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
+            IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
+            ObjectProvider<IdempotencyWebListener> listeners, ApplicationContext context) {
+        return new IdempotencyFilter(engine, properties, handlerResolver, scopeResolver,
+                name -> context.getBean(name, IdempotencyScopeResolver.class), listeners.orderedStream().toList());
+    }
+}

@@ -1,0 +1,348 @@
+package dev.idempotency.spring.web;
+
+import dev.idempotency.core.IdempotencyEngine;
+import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyKeyValidator;
+import dev.idempotency.core.IdempotencyOutcome;
+import dev.idempotency.core.IdempotentRequest;
+import dev.idempotency.core.IdempotentWorkException;
+import dev.idempotency.core.InvalidIdempotencyKeyException;
+import dev.idempotency.core.OutcomePolicy;
+import dev.idempotency.core.store.IdempotencyStoreException;
+import dev.idempotency.spring.Idempotent;
+import dev.idempotency.spring.IdempotencyProblem;
+import dev.idempotency.spring.IdempotencyProperties;
+import dev.idempotency.spring.IdempotencyScope;
+import dev.idempotency.spring.IdempotencyScopeResolver;
+import dev.idempotency.spring.IdempotencyWebListener;
+import dev.idempotency.spring.PrincipalScopeResolver;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.core.Ordered;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * The {@code Idempotency-Key} servlet filter: runs a protected request's handler at most once per key and scope,
+ * and answers retries with the stored response.
+ *
+ * <p>For each request:
+ * <ol>
+ *   <li>Ask the application's handler mappings which handler method will serve it. Only a handler annotated with
+ *       {@link Idempotent} is protected (or, with {@code intercept-all-with-header}, any request that carries the
+ *       header and uses one of the configured methods). Everything else passes through untouched.</li>
+ *   <li>Read the key header: missing on a required handler is 400 {@code key-missing}; sent twice, malformed,
+ *       empty, too long or not printable ASCII is 400 {@code key-invalid}. Nothing is claimed.</li>
+ *   <li>Resolve the scope (the principal by default) and fingerprint the request (method, route, path, query,
+ *       scope, canonical body), reading the body once up to {@code max-request-size}: 413 above it, 400 for JSON
+ *       that does not parse. Nothing is claimed.</li>
+ *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
+ *       (up to {@code max-response-size}) so it can be stored before the client sees it; the outcome policy stores
+ *       responses below 500 and releases the key for 5xx, the configured release statuses, and responses that
+ *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate.</li>
+ *   <li>A completed key with the same fingerprint replays the stored status, allowlisted headers and body with
+ *       {@code Idempotent-Replayed: true}; a different fingerprint is 422 {@code key-reused}; a request still
+ *       running is 409 {@code key-in-use} with {@code Retry-After}, after an optional wait.</li>
+ *   <li>If the store fails during the claim the handler does not run and the answer is 503
+ *       {@code store-unavailable}, unless {@code fail-open} runs it unprotected.</li>
+ * </ol>
+ */
+public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
+
+    /** Marks a replayed response, as Stripe does. */
+    public static final String REPLAYED_HEADER = "Idempotent-Replayed";
+
+    private static final Log log = LogFactory.getLog(IdempotencyFilter.class);
+
+    /** Never stored or replayed, whatever {@code replay-headers} says: they carry credentials or framing. */
+    private static final Set<String> NEVER_REPLAYED = caseInsensitive(List.of("Set-Cookie", "Set-Cookie2", "Authorization",
+            "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate", "Content-Length", "Transfer-Encoding",
+            "Connection", "Keep-Alive", "Upgrade", "Trailer", REPLAYED_HEADER));
+
+    private final IdempotencyEngine engine;
+    private final IdempotencyProperties properties;
+    private final IdempotentHandlerResolver handlerResolver;
+    private final IdempotencyScopeResolver scopeResolver;
+    private final Function<String, IdempotencyScopeResolver> namedScopeResolvers;
+    private final List<IdempotencyWebListener> listeners;
+    private final IdempotencyKeyHeader keyHeader;
+    private final RequestFingerprinter fingerprinter;
+    private final List<String> replayHeaders;
+    private final Set<String> methods;
+    private final OutcomePolicy<HttpResult> outcomePolicy;
+    private final Map<String, Duration> ttls = new ConcurrentHashMap<>();
+
+    public IdempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
+            IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
+            Function<String, IdempotencyScopeResolver> namedScopeResolvers, List<IdempotencyWebListener> listeners) {
+        this.engine = engine;
+        this.properties = properties;
+        this.handlerResolver = handlerResolver;
+        this.scopeResolver = scopeResolver;
+        this.namedScopeResolvers = namedScopeResolvers;
+        this.listeners = List.copyOf(listeners);
+        this.keyHeader = new IdempotencyKeyHeader(new IdempotencyKeyValidator(properties.getMaxKeyLength()));
+        this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes());
+        this.replayHeaders = properties.getReplayHeaders().stream().filter(name -> !NEVER_REPLAYED.contains(name)).toList();
+        this.methods = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        this.methods.addAll(properties.getMethods());
+        Set<Integer> releaseStatuses = Set.copyOf(properties.getReleaseStatuses());
+        boolean storeServerErrors = properties.isStoreServerErrors();
+        this.outcomePolicy = result -> result.storable()
+                && (storeServerErrors || result.status() < 500)
+                && !releaseStatuses.contains(result.status());
+    }
+
+    @Override
+    public int getOrder() {
+        return properties.getFilterOrder();
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        IdempotentHandlerResolver.Resolution resolution = handlerResolver.resolve(request);
+        Idempotent annotation = resolution.annotation();
+        List<String> headerValues = Collections.list(request.getHeaders(properties.getHeaderName()));
+        boolean byHeader = annotation == null && properties.isInterceptAllWithHeader() && !headerValues.isEmpty()
+                && methods.contains(request.getMethod());
+        if (annotation == null && !byHeader) {
+            chain.doFilter(request, response);
+            return;
+        }
+        if (headerValues.isEmpty()) {
+            if (annotation.required()) {
+                notify(IdempotencyWebListener::keyMissing);
+                log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": no idempotency key");
+                problem(IdempotencyProblem.KEY_MISSING, properties.getStatus().getKeyMissing(),
+                        "This endpoint requires an " + properties.getHeaderName() + " header.", request)
+                        .writeTo(response);
+                return;
+            }
+            chain.doFilter(request, response);
+            return;
+        }
+        String key;
+        try {
+            if (headerValues.size() > 1) {
+                throw new InvalidIdempotencyKeyException(InvalidIdempotencyKeyException.Reason.MALFORMED,
+                        "The " + properties.getHeaderName() + " header was sent " + headerValues.size() + " times; send it once.");
+            }
+            key = keyHeader.parse(headerValues.get(0));
+        } catch (InvalidIdempotencyKeyException e) {
+            notify(listener -> listener.keyInvalid(e.reason()));
+            log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": invalid idempotency key (" + e.reason() + ")");
+            problem(IdempotencyProblem.KEY_INVALID, properties.getStatus().getKeyInvalid(), e.getMessage(), request)
+                    .with("reason", e.reason().name())
+                    .writeTo(response);
+            return;
+        }
+        String scope = resolveScope(annotation, request);
+        RequestFingerprinter.Fingerprinted fingerprinted;
+        try {
+            fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
+        } catch (RequestRejectedException e) {
+            notify(listener -> listener.requestRejected(e.problem()));
+            log.debug("Rejected " + scope + "/" + key + ": " + e.problem().slug());
+            int status = e.problem() == IdempotencyProblem.REQUEST_TOO_LARGE
+                    ? properties.getStatus().getRequestTooLarge() : properties.getStatus().getInvalidJson();
+            problem(e.problem(), status, e.getMessage(), request).writeTo(response);
+            return;
+        }
+        IdempotentRequest idempotentRequest = new IdempotentRequest(IdempotencyKey.of(scope, key),
+                fingerprinted.fingerprint(), ttl(annotation), inFlightWait());
+        execute(idempotentRequest, fingerprinted.request(), request, response, chain);
+    }
+
+    private void execute(IdempotentRequest idempotentRequest, HttpServletRequest wrappedRequest,
+            HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        IdempotencyKey key = idempotentRequest.key();
+        CapturingResponse capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
+        boolean[] started = {false};
+        IdempotencyOutcome<HttpResult> outcome;
+        try {
+            outcome = engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy, context -> {
+                started[0] = true;
+                log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
+                chain.doFilter(wrappedRequest, capture);
+                return capture(wrappedRequest, capture);
+            });
+        } catch (IdempotencyStoreException e) {
+            if (started[0]) {
+                throw e;
+            }
+            storeUnavailable(key, e, wrappedRequest, request, response, chain);
+            return;
+        } catch (IdempotentWorkException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof ServletException servlet) {
+                throw servlet;
+            }
+            throw e;
+        }
+        if (outcome instanceof IdempotencyOutcome.Executed<HttpResult> executed) {
+            HttpResult result = executed.result();
+            if (!result.storable()) {
+                String reason = result.unstorableReason();
+                notify(listener -> listener.responseNotStored(key, reason));
+                if (reason.equals("error sent")) {
+                    log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
+                } else {
+                    log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
+                }
+            } else {
+                log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
+            }
+            capture.copyBodyToResponse();
+        } else if (outcome instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
+            log.debug("Replaying the stored response for " + key);
+            replay(replayed.result(), response);
+        } else if (outcome instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
+            log.debug("Rejected " + key + ": a request with this key is still running");
+            long seconds = Math.max(1, (inProgress.retryAfter().toMillis() + 999) / 1000);
+            response.setHeader("Retry-After", Long.toString(seconds));
+            problem(IdempotencyProblem.KEY_IN_USE, properties.getStatus().getKeyInUse(),
+                    "A request with this idempotency key is still being processed. Retry after " + seconds + " seconds.", request)
+                    .writeTo(response);
+        } else if (outcome instanceof IdempotencyOutcome.FingerprintMismatch<HttpResult>) {
+            log.info("Rejected " + key + ": the key was used before for a different request");
+            problem(IdempotencyProblem.KEY_REUSED, properties.getStatus().getKeyReused(),
+                    "This idempotency key was already used for a different request (method, path or body). Use a new key.", request)
+                    .writeTo(response);
+        }
+    }
+
+    private void storeUnavailable(IdempotencyKey key, IdempotencyStoreException error, HttpServletRequest wrappedRequest,
+            HttpServletRequest request, HttpServletResponse response, FilterChain chain) throws IOException, ServletException {
+        boolean failOpen = properties.isFailOpen();
+        notify(listener -> listener.storeUnavailable(failOpen));
+        if (failOpen) {
+            log.warn("The idempotency store failed; running " + key + " unprotected because idempotency.fail-open is on", error);
+            chain.doFilter(wrappedRequest, response);
+            return;
+        }
+        log.error("The idempotency store failed; refusing " + key + " without running it", error);
+        problem(IdempotencyProblem.STORE_UNAVAILABLE, properties.getStatus().getStoreUnavailable(),
+                "The request could not be checked for duplicates, so it was not processed. Retry with the same key.", request)
+                .writeTo(response);
+    }
+
+    private HttpResult capture(HttpServletRequest request, CapturingResponse capture) throws IOException {
+        if (request.isAsyncStarted()) {
+            capture.streamThrough("asynchronous or streaming response");
+        }
+        String unstorable = capture.unstorableReason();
+        if (unstorable != null) {
+            return new HttpResult(capture.getStatus(), Map.of(), new byte[0], unstorable);
+        }
+        return new HttpResult(capture.getStatus(), replayableHeaders(capture), capture.body(), null);
+    }
+
+    private Map<String, List<String>> replayableHeaders(HttpServletResponse response) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (String name : replayHeaders) {
+            List<String> values;
+            if (name.equalsIgnoreCase("Content-Type")) {
+                String contentType = response.getContentType();
+                values = contentType == null ? List.of() : List.of(contentType);
+            } else {
+                values = new ArrayList<>(response.getHeaders(name));
+            }
+            if (!values.isEmpty()) {
+                headers.put(name, values);
+            }
+        }
+        return headers;
+    }
+
+    private void replay(HttpResult stored, HttpServletResponse response) throws IOException {
+        response.setStatus(stored.status());
+        Set<String> allowed = caseInsensitive(replayHeaders);
+        stored.headers().forEach((name, values) -> {
+            if (!allowed.contains(name) || values.isEmpty()) {
+                return;
+            }
+            if (name.equalsIgnoreCase("Content-Type")) {
+                response.setContentType(values.get(0));
+                return;
+            }
+            response.setHeader(name, values.get(0));
+            values.stream().skip(1).forEach(value -> response.addHeader(name, value));
+        });
+        response.setHeader(REPLAYED_HEADER, "true");
+        byte[] body = stored.body();
+        response.setContentLength(body.length);
+        if (body.length > 0) {
+            response.getOutputStream().write(body);
+        }
+        response.flushBuffer();
+    }
+
+    private String resolveScope(Idempotent annotation, HttpServletRequest request) {
+        if (annotation != null && annotation.scope() == IdempotencyScope.GLOBAL) {
+            return PrincipalScopeResolver.GLOBAL_SCOPE;
+        }
+        IdempotencyScopeResolver resolver = scopeResolver;
+        if (annotation != null && !annotation.scopeResolver().isEmpty()) {
+            resolver = namedScopeResolvers.apply(annotation.scopeResolver());
+        }
+        String scope = resolver.resolveScope(request);
+        if (scope == null || scope.isEmpty() || scope.length() > IdempotencyKey.MAX_SCOPE_LENGTH) {
+            throw new IllegalStateException(resolver.getClass().getName() + " returned the scope '" + scope
+                    + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");
+        }
+        return scope;
+    }
+
+    private Duration ttl(Idempotent annotation) {
+        if (annotation == null || annotation.ttl().isEmpty()) {
+            return properties.getTtl();
+        }
+        return ttls.computeIfAbsent(annotation.ttl(), DurationStyle::detectAndParse);
+    }
+
+    private Duration inFlightWait() {
+        IdempotencyProperties.InFlight inFlight = properties.getInFlight();
+        return inFlight.getBehavior() == IdempotencyProperties.InFlightBehavior.WAIT ? inFlight.getWaitTimeout() : Duration.ZERO;
+    }
+
+    private static ProblemResponse problem(IdempotencyProblem problem, int status, String detail, HttpServletRequest request) {
+        return new ProblemResponse(problem, status, detail, request.getRequestURI());
+    }
+
+    private void notify(Consumer<IdempotencyWebListener> event) {
+        for (IdempotencyWebListener listener : listeners) {
+            try {
+                event.accept(listener);
+            } catch (RuntimeException e) {
+                log.warn("An IdempotencyWebListener failed", e);
+            }
+        }
+    }
+
+    private static Set<String> caseInsensitive(List<String> names) {
+        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        set.addAll(names);
+        return set;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.idempotency.spring.json;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class JsonCanonicalizerTest {
+
+    @Test
+    void sortsMembersAndDropsWhitespace() {
+        assertThat(JsonCanonicalizer.canonicalize(" {\n \"b\" : [ 1 , {\"z\":null,\"a\":true} ],\t\"a\" : \"x\" } "))
+                .isEqualTo("{\"a\":\"x\",\"b\":[1,{\"a\":true,\"z\":null}]}");
+    }
+
+    @Test
+    void keyOrderAndWhitespaceGiveTheSameBytes() {
+        byte[] one = JsonCanonicalizer.canonicalize("{\"amount\":10,\"currency\":\"EUR\"}".getBytes(StandardCharsets.UTF_8));
+        byte[] two = JsonCanonicalizer.canonicalize("{ \"currency\": \"EUR\",\n  \"amount\": 10 }".getBytes(StandardCharsets.UTF_8));
+        assertThat(one).isEqualTo(two);
+    }
+
+    @Test
+    void arrayOrderMatters() {
+        assertThat(JsonCanonicalizer.canonicalize("[1,2]")).isNotEqualTo(JsonCanonicalizer.canonicalize("[2,1]"));
+    }
+
+    @Test
+    void numbersAreComparedByValue() {
+        assertThat(JsonCanonicalizer.canonicalize("[1, 1.0, 1e0, 10E-1, 1.000]")).isEqualTo("[1,1,1,1,1]");
+        assertThat(JsonCanonicalizer.canonicalize("[0, -0, 0.0, 0e10]")).isEqualTo("[0,0,0,0]");
+        assertThat(JsonCanonicalizer.canonicalize("[100, 1e2, 2.50, -3.14]")).isEqualTo("[1E+2,1E+2,2.5,-3.14]");
+        assertThat(JsonCanonicalizer.canonicalize("12345678901234567890123"))
+                .isEqualTo(JsonCanonicalizer.canonicalize("1.2345678901234567890123e22"))
+                .isEqualTo("12345678901234567890123");
+        assertThat(JsonCanonicalizer.canonicalize("1")).isNotEqualTo(JsonCanonicalizer.canonicalize("2"));
+    }
+
+    @Test
+    void stringsAreUnescapedAndRewrittenMinimally() {
+        assertThat(JsonCanonicalizer.canonicalize("\"\\u0041\\/\\u00e9\\n\\\"\\\\\\u001f\""))
+                .isEqualTo("\"A/é\\n\\\"\\\\\\u001f\"");
+        assertThat(JsonCanonicalizer.canonicalize("{\"\\u0061\":1}")).isEqualTo("{\"a\":1}");
+    }
+
+    @Test
+    void literalsAndEmptyContainers() {
+        assertThat(JsonCanonicalizer.canonicalize("[true,false,null,{},[]]")).isEqualTo("[true,false,null,{},[]]");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   ", "{", "}", "{\"a\"}", "{\"a\":1,}", "[1,]", "[1 2]", "{a:1}", "'x'", "01", "1.", ".5", "-",
+            "1e", "+1", "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "\"a\u0001b\"", "{\"a\":1}{", "NaN", "Infinity",
+            "{\"a\":1,\"a\":2}", "\uFEFF{}", "1e99999999999"})
+    void rejectsInvalidJsonWithItsOwnException(String json) {
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(json)).isInstanceOf(InvalidJsonException.class);
+    }
+
+    @Test
+    void rejectsNestingDeeperThanTheLimitWithoutOverflowingTheStack() {
+        String deep = "[".repeat(100_000) + "]".repeat(100_000);
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(deep)).isInstanceOf(InvalidJsonException.class)
+                .hasMessageContaining("nested deeper");
+        String ok = "[".repeat(JsonCanonicalizer.MAX_DEPTH) + "]".repeat(JsonCanonicalizer.MAX_DEPTH);
+        assertThat(JsonCanonicalizer.canonicalize(ok)).isEqualTo(ok);
+    }
+
+    @Test
+    void rejectsBytesThatAreNotValidUtf8() {
+        byte[] invalid = {'"', (byte) 0xC3, (byte) 0x28, '"'};
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(invalid)).isInstanceOf(InvalidJsonException.class);
+    }
+
+    @Test
+    void decodesOtherDeclaredCharsets() {
+        byte[] utf16 = "{\"b\":1,\"a\":2}".getBytes(StandardCharsets.UTF_16BE);
+        assertThat(new String(JsonCanonicalizer.canonicalize(utf16, StandardCharsets.UTF_16BE), StandardCharsets.UTF_8))
+                .isEqualTo("{\"a\":2,\"b\":1}");
+    }
+}

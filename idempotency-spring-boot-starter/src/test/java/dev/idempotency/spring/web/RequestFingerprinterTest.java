@@ -1,0 +1,99 @@
+package dev.idempotency.spring.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.idempotency.core.RequestFingerprint;
+import dev.idempotency.spring.IdempotencyProblem;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.util.StreamUtils;
+
+class RequestFingerprinterTest {
+
+    private final RequestFingerprinter fingerprinter = new RequestFingerprinter(1024);
+
+    private static MockHttpServletRequest request(String method, String uri, String contentType, String body) {
+        MockHttpServletRequest request = new MockHttpServletRequest(method, uri);
+        if (contentType != null) {
+            request.setContentType(contentType);
+        }
+        if (body != null) {
+            request.setContent(body.getBytes(StandardCharsets.UTF_8));
+        }
+        return request;
+    }
+
+    private RequestFingerprint fingerprint(MockHttpServletRequest request, String pattern, String scope) throws Exception {
+        return fingerprinter.fingerprint(request, pattern, scope).fingerprint();
+    }
+
+    @Test
+    void jsonIsCanonicalisedIncludingPlusJsonTypes() throws Exception {
+        RequestFingerprint a = fingerprint(request("POST", "/x", "application/json", "{\"a\":1,\"b\":2}"), "/x", "s");
+        RequestFingerprint b = fingerprint(request("POST", "/x", "application/json;charset=UTF-8", " { \"b\":2 , \"a\":1.0 } "), "/x", "s");
+        RequestFingerprint c = fingerprint(request("POST", "/x", "application/merge-patch+json", "{\"b\":2,\"a\":1}"), "/x", "s");
+        assertThat(a).isEqualTo(b).isEqualTo(c);
+    }
+
+    @Test
+    void everyPartCounts() throws Exception {
+        RequestFingerprint base = fingerprint(request("POST", "/x", "application/json", "{}"), "/x", "s");
+        assertThat(fingerprint(request("PUT", "/x", "application/json", "{}"), "/x", "s")).isNotEqualTo(base);
+        assertThat(fingerprint(request("POST", "/y", "application/json", "{}"), "/x", "s")).isNotEqualTo(base);
+        assertThat(fingerprint(request("POST", "/x", "application/json", "{}"), "/{id}", "s")).isNotEqualTo(base);
+        assertThat(fingerprint(request("POST", "/x", "application/json", "{}"), "/x", "t")).isNotEqualTo(base);
+        assertThat(fingerprint(request("POST", "/x", "application/json", "[]"), "/x", "s")).isNotEqualTo(base);
+        MockHttpServletRequest withQuery = request("POST", "/x", "application/json", "{}");
+        withQuery.setQueryString("a=1");
+        assertThat(fingerprint(withQuery, "/x", "s")).isNotEqualTo(base);
+    }
+
+    @Test
+    void queryParameterOrderDoesNotMatter() throws Exception {
+        MockHttpServletRequest one = request("POST", "/x", null, null);
+        one.setQueryString("b=2&a=1");
+        MockHttpServletRequest two = request("POST", "/x", null, null);
+        two.setQueryString("a=1&b=2");
+        assertThat(fingerprint(one, "/x", "s")).isEqualTo(fingerprint(two, "/x", "s"));
+    }
+
+    @Test
+    void otherBodiesAreHashedAsBytesAndStayReadable() throws Exception {
+        MockHttpServletRequest request = request("POST", "/x", "text/plain", "Hello");
+        RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(request, "/x", "s");
+        assertThat(result.fingerprint()).isNotEqualTo(fingerprint(request("POST", "/x", "text/plain", "hello"), "/x", "s"));
+        assertThat(StreamUtils.copyToString(result.request().getInputStream(), StandardCharsets.UTF_8)).isEqualTo("Hello");
+        assertThat(StreamUtils.copyToString(result.request().getInputStream(), StandardCharsets.UTF_8)).isEqualTo("Hello");
+        assertThat(result.request().getReader().readLine()).isEqualTo("Hello");
+        assertThat(result.request().getContentLength()).isEqualTo(5);
+    }
+
+    @Test
+    void invalidJsonAndOversizedBodiesAreRejected() {
+        assertThatThrownBy(() -> fingerprint(request("POST", "/x", "application/json", "{"), "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.INVALID_JSON));
+        assertThatThrownBy(() -> fingerprint(request("POST", "/x", "text/plain", "x".repeat(1025)), "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.REQUEST_TOO_LARGE));
+        MockHttpServletRequest chunked = new MockHttpServletRequest("POST", "/x") {
+            @Override
+            public int getContentLength() {
+                return -1;
+            }
+
+            @Override
+            public long getContentLengthLong() {
+                return -1;
+            }
+        };
+        chunked.setContent(new byte[2048]);
+        assertThatThrownBy(() -> fingerprint(chunked, "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.REQUEST_TOO_LARGE));
+    }
+
+    @Test
+    void emptyJsonBodyIsNotAnError() throws Exception {
+        assertThat(fingerprint(request("POST", "/x", "application/json", ""), "/x", "s")).isNotNull();
+    }
+}
