@@ -39,6 +39,10 @@ class PaymentController {
             HttpServletRequest request) {
         // The key the filter claimed, in the scope it resolved for this user; the gateway's key derives from it.
         IdempotencyKey key = (IdempotencyKey) request.getAttribute(IdempotencyFilter.KEY_ATTRIBUTE);
+        if (key == null) {
+            // Only when the filter did not protect this request (idempotency.enabled=false): never pay unprotected.
+            throw new IllegalStateException("POST /payments ran without a claimed idempotency key; is the starter enabled?");
+        }
         Payment payment = payments.create(principal.getName(), key, body.amount(), body.currency(), body.description());
         return ResponseEntity.status(HttpStatus.CREATED)
                 .location(URI.create("/payments/" + payment.id()))
