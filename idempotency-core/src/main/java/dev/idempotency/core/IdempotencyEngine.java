@@ -111,10 +111,9 @@ public final class IdempotencyEngine implements AutoCloseable {
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(work, "work");
-        Duration ttl = request.ttl() != null ? request.ttl() : defaultTtl;
-        if (ttl.compareTo(lease) < 0) {
-            throw new IllegalArgumentException("ttl (" + ttl + ") must be at least the lease (" + lease + ")");
-        }
+        // A record must outlive its lease, or a running claim could expire under its owner; a shorter per-request
+        // TTL is raised to the lease rather than failing every request that names it.
+        Duration ttl = request.ttl() != null ? max(request.ttl(), lease) : defaultTtl;
         Instant waitDeadline = clock.instant().plus(request.inFlightWait());
         Duration pollDelay = FIRST_POLL_DELAY;
         while (true) {
@@ -193,6 +192,7 @@ public final class IdempotencyEngine implements AutoCloseable {
         } catch (Throwable failure) {
             heartbeat.stop();
             releaseAfterFailure(key, owner, failure);
+            listener.failed(key, failure);
             throw rethrow(failure);
         } finally {
             heartbeat.stop();
@@ -235,12 +235,12 @@ public final class IdempotencyEngine implements AutoCloseable {
 
     private void releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure) {
         try {
-            if (store.release(key, owner) instanceof ReleaseResult.OwnershipLost) {
+            if (timed(StoreOperation.RELEASE, key, () -> store.release(key, owner)) instanceof ReleaseResult.OwnershipLost) {
                 listener.ownershipLost(key);
             }
         } catch (RuntimeException releaseError) {
+            // timed() has reported it to the listener; the work's own failure is what the caller must see.
             failure.addSuppressed(releaseError);
-            listener.storeError(StoreOperation.RELEASE, key, releaseError);
         }
     }
 
@@ -274,6 +274,10 @@ public final class IdempotencyEngine implements AutoCloseable {
             throw error;
         }
         return new IdempotentWorkException(failure);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -15,6 +15,12 @@ public interface IdempotencyListener {
 
     default void executed(IdempotencyKey key, IdempotencyOutcome.Completion completion, boolean takeover) {}
 
+    /**
+     * The work threw; its claim was released (or lost) and the exception is on its way to the caller. No
+     * {@link #executed} event follows.
+     */
+    default void failed(IdempotencyKey key, Throwable failure) {}
+
     default void replayed(IdempotencyKey key) {}
 
     default void inFlightConflict(IdempotencyKey key) {}

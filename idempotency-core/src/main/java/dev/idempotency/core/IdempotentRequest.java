@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param key scope and key
  * @param fingerprint what the request asked for; a retry with another fingerprint is a mismatch
- * @param ttl how long the stored result is replayed; {@code null} means the engine's default
+ * @param ttl how long the stored result is replayed; {@code null} means the engine's default. A TTL shorter than the
+ *     engine's lease is raised to the lease, because a record must outlive the claim that created it
  * @param inFlightWait how long to wait for a concurrent request with the same key to finish before reporting
  *     {@link IdempotencyOutcome.InProgress}; zero answers at once
  */

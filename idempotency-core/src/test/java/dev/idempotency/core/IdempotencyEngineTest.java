@@ -144,6 +144,7 @@ class IdempotencyEngineTest {
         assertThatThrownBy(() -> engine.execute(request, ResultCodecs.utf8(), ctx -> { throw new IOException("socket closed"); }))
                 .isInstanceOf(IdempotentWorkException.class).hasCauseInstanceOf(IOException.class);
         assertThat(store.find(request.key())).isEmpty();
+        assertThat(listener.events).containsExactly("failed:IllegalStateException", "failed:IOException");
 
         IdempotencyOutcome<String> retry = engine.execute(request, ResultCodecs.utf8(), ctx -> "succeeded");
         assertThat(retry).isEqualTo(new IdempotencyOutcome.Executed<>("succeeded", Completion.STORED, false));
@@ -324,11 +325,23 @@ class IdempotencyEngineTest {
     }
 
     @Test
-    void rejectsATtlShorterThanTheLease() {
+    void raisesAPerRequestTtlShorterThanTheLeaseToTheLease() {
         IdempotencyEngine engine = engine(store, clock);
+        IdempotentRequest request = IdempotentRequest.of("s", "k", PAYLOAD).withTtl(Duration.ofSeconds(1));
 
-        assertThatThrownBy(() -> engine.execute(IdempotentRequest.of("s", "k", PAYLOAD).withTtl(Duration.ofSeconds(1)),
-                ResultCodecs.utf8(), ctx -> "x")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease");
+        engine.execute(request, ResultCodecs.utf8(), ctx -> "x");
+        clock.advance(Duration.ofSeconds(2));
+
+        assertThat(engine.execute(request, ResultCodecs.utf8(), ctx -> "again")).isInstanceOf(IdempotencyOutcome.Replayed.class);
+        clock.advance(engine.lease());
+        assertThat(engine.execute(request, ResultCodecs.utf8(), ctx -> "again"))
+                .isEqualTo(new IdempotencyOutcome.Executed<>("again", Completion.STORED, false));
+    }
+
+    @Test
+    void rejectsAnEngineWhoseTtlOrHeartbeatDoesNotFitTheLease() {
+        assertThatThrownBy(() -> IdempotencyEngine.builder(store).lease(Duration.ofMinutes(10)).defaultTtl(Duration.ofMinutes(5)).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lease");
         assertThatThrownBy(() -> IdempotencyEngine.builder(store).lease(Duration.ofSeconds(10))
                 .heartbeatInterval(Duration.ofSeconds(10)).build()).isInstanceOf(IllegalArgumentException.class);
     }
@@ -384,6 +397,11 @@ class IdempotencyEngineTest {
         @Override
         public void replayed(IdempotencyKey key) {
             events.add("replayed");
+        }
+
+        @Override
+        public void failed(IdempotencyKey key, Throwable failure) {
+            events.add("failed:" + failure.getClass().getSimpleName());
         }
 
         @Override

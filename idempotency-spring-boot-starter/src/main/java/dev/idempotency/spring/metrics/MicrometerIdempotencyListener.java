@@ -20,7 +20,8 @@ import java.util.Locale;
  *       {@code mismatch}, {@code key_missing}, {@code key_invalid}, {@code request_too_large},
  *       {@code invalid_json}, {@code store_unavailable};</li>
  *   <li>{@value #COMPLETIONS} (counter), tag {@code completion}: what became of an executed result
- *       ({@code stored}, {@code released}, {@code ownership_lost}, {@code store_failed});</li>
+ *       ({@code stored}, {@code released}, {@code ownership_lost}, {@code store_failed}), or {@code failed} when the
+ *       handler threw and its claim was released;</li>
  *   <li>{@value #TAKEOVERS} (counter): claims that took over an expired lease, usually after a crash;</li>
  *   <li>{@value #OWNERSHIP_LOST} (counter): runs that lost their claim to another worker;</li>
  *   <li>{@value #UNSTORED} (counter): executed responses that could not be stored (too large, streaming,
@@ -51,6 +52,13 @@ public class MicrometerIdempotencyListener implements IdempotencyListener, Idemp
         request("executed");
         Counter.builder(COMPLETIONS).description("What became of executed results")
                 .tag("completion", completion.name().toLowerCase(Locale.ROOT)).register(registry).increment();
+    }
+
+    @Override
+    public void failed(IdempotencyKey key, Throwable failure) {
+        request("executed");
+        Counter.builder(COMPLETIONS).description("What became of executed results")
+                .tag("completion", "failed").register(registry).increment();
     }
 
     @Override

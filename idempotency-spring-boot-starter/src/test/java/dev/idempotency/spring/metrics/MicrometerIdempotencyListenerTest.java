@@ -26,6 +26,7 @@ class MicrometerIdempotencyListenerTest {
     void engineEventsMoveTheirMeters() {
         listener.executed(key, Completion.STORED, false);
         listener.executed(key, Completion.OWNERSHIP_LOST, true);
+        listener.failed(key, new IllegalStateException("handler threw"));
         listener.replayed(key);
         listener.inFlightConflict(key);
         listener.fingerprintMismatch(key);
@@ -34,7 +35,8 @@ class MicrometerIdempotencyListenerTest {
         listener.storeError(StoreOperation.CLAIM, key, new IdempotencyStoreException("down"));
         listener.storeLatency(StoreOperation.COMPLETE, Duration.ofMillis(3));
 
-        assertThat(requests("executed")).isEqualTo(2);
+        assertThat(requests("executed")).isEqualTo(3);
+        assertThat(registry.get(MicrometerIdempotencyListener.COMPLETIONS).tag("completion", "failed").counter().count()).isEqualTo(1);
         assertThat(requests("replayed")).isEqualTo(1);
         assertThat(requests("conflict")).isEqualTo(1);
         assertThat(requests("mismatch")).isEqualTo(1);
