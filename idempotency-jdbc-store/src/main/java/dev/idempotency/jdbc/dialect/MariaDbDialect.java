@@ -12,6 +12,12 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * MariaDB (10.3 and later; tested on 10.11) and MySQL (8.0.17 and later, for the {@code utf8mb4_0900_bin} collation
@@ -45,8 +51,11 @@ import java.time.ZoneOffset;
  * <p>MySQL has no {@code RETURNING} on updates, so complete and renew read back the times they wrote in their
  * transaction.
  *
- * <p>The purge deletes a bounded batch with {@code DELETE ... LIMIT} in READ COMMITTED, which takes no gap locks
- * and so does not hold up claims of new keys.
+ * <p>The purge runs in READ COMMITTED (no gap locks, so it does not hold up claims of new keys). Where the server
+ * has {@code SKIP LOCKED} (MariaDB 10.6+, MySQL 8.0+; read from the server version once), it picks a bounded batch
+ * of expired keys with {@code SELECT ... FOR UPDATE SKIP LOCKED} and deletes those keys, so it does not wait on a
+ * row that a claim or a fenced write holds. On older servers it falls back to {@code DELETE ... LIMIT}, which does
+ * wait on such a row until its holder commits (or until {@code innodb_lock_wait_timeout}).
  */
 public class MariaDbDialect extends SqlDialect {
 
@@ -92,8 +101,21 @@ public class MariaDbDialect extends SqlDialect {
              WHERE expires_at <= UTC_TIMESTAMP(6)
              LIMIT ?""";
 
+    private static final String PICK_EXPIRED_SKIP_LOCKED = """
+            SELECT scope, idempotency_key
+              FROM {table}
+             WHERE expires_at <= UTC_TIMESTAMP(6)
+             LIMIT ?
+               FOR UPDATE SKIP LOCKED""";
+
+    /** How many picked keys one delete statement names. */
+    private static final int DELETE_CHUNK = 500;
+
     /** How often the claim repeats when the locked read finds no row, which the insert's lock should rule out. */
     private static final int MAX_CLAIM_ATTEMPTS = 3;
+
+    /** Whether the server has {@code SKIP LOCKED}; read from the first purge's connection. */
+    private volatile Boolean skipLocked;
 
     public MariaDbDialect() {}
 
@@ -229,10 +251,68 @@ public class MariaDbDialect extends SqlDialect {
 
     @Override
     public int purgeExpired(Connection connection, String table, int batchSize) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(sql(PURGE, table))) {
-            ps.setInt(1, batchSize);
-            return ps.executeUpdate();
+        if (!supportsSkipLocked(connection)) {
+            try (PreparedStatement ps = connection.prepareStatement(sql(PURGE, table))) {
+                ps.setInt(1, batchSize);
+                return ps.executeUpdate();
+            }
         }
+        List<String[]> picked = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(sql(PICK_EXPIRED_SKIP_LOCKED, table))) {
+            ps.setInt(1, batchSize);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    picked.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+        }
+        int deleted = 0;
+        for (int from = 0; from < picked.size(); from += DELETE_CHUNK) {
+            List<String[]> chunk = picked.subList(from, Math.min(picked.size(), from + DELETE_CHUNK));
+            String delete = "DELETE FROM " + table + " WHERE ("
+                    + String.join(" OR ", Collections.nCopies(chunk.size(), "(scope = ? AND idempotency_key = ?)"))
+                    + ") AND expires_at <= UTC_TIMESTAMP(6)";
+            try (PreparedStatement ps = connection.prepareStatement(delete)) {
+                int i = 1;
+                for (String[] key : chunk) {
+                    ps.setString(i++, key[0]);
+                    ps.setString(i++, key[1]);
+                }
+                deleted += ps.executeUpdate();
+            }
+        }
+        return deleted;
+    }
+
+    private boolean supportsSkipLocked(Connection connection) throws SQLException {
+        Boolean known = skipLocked;
+        if (known == null) {
+            known = supportsSkipLocked(connection.getMetaData().getDatabaseProductVersion());
+            skipLocked = known;
+        }
+        return known;
+    }
+
+    /**
+     * Whether a server reporting {@code productVersion} has {@code SKIP LOCKED}: MariaDB from 10.6 (its version
+     * string names MariaDB, possibly after a {@code 5.5.5-} prefix), MySQL from 8.0. Unknown versions do not.
+     */
+    public static boolean supportsSkipLocked(String productVersion) {
+        if (productVersion == null) {
+            return false;
+        }
+        String version = productVersion.strip();
+        boolean mariaDb = version.toLowerCase(Locale.ROOT).contains("mariadb");
+        if (mariaDb && version.startsWith("5.5.5-")) {
+            version = version.substring("5.5.5-".length());
+        }
+        Matcher matcher = Pattern.compile("^(\\d+)\\.(\\d+)").matcher(version);
+        if (!matcher.find()) {
+            return false;
+        }
+        int major = Integer.parseInt(matcher.group(1));
+        int minor = Integer.parseInt(matcher.group(2));
+        return mariaDb ? major > 10 || (major == 10 && minor >= 6) : major >= 8;
     }
 
     /** DATETIME(6) columns hold UTC; read them as local date-times and pin them to UTC. */
