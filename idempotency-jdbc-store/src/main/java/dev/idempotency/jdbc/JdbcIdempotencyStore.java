@@ -56,6 +56,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     private final DataSource dataSource;
     private final String tableName;
     private volatile SqlDialect dialect;
+    private volatile boolean poolIsolationMatches;
 
     private JdbcIdempotencyStore(Builder builder) {
         this.dataSource = builder.dataSource;
@@ -191,8 +192,19 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
             boolean transaction = dialect.needsTransaction(operation);
             boolean autoCommit = connection.getAutoCommit();
             int wanted = dialect.transactionIsolation();
-            int isolation = wanted == -1 ? -1 : connection.getTransactionIsolation();
-            boolean changeIsolation = wanted != -1 && wanted != isolation;
+            int isolation = -1;
+            boolean changeIsolation = false;
+            if (wanted != -1 && !poolIsolationMatches) {
+                // Some drivers (PostgreSQL's among them) ask the server for the isolation level, which would add a
+                // round trip to every operation. Once a connection from this pool has shown the level the dialect
+                // wants, later ones are trusted to have it too: pools reset a connection's isolation on return.
+                isolation = connection.getTransactionIsolation();
+                if (isolation == wanted) {
+                    poolIsolationMatches = true;
+                } else {
+                    changeIsolation = true;
+                }
+            }
             boolean changeAutoCommit = autoCommit == transaction;
             boolean manualCommit = !autoCommit;
             T result;
