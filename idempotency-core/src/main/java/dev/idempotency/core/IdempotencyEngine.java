@@ -20,9 +20,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Supplier;
 
 /**
@@ -39,10 +41,12 @@ import java.util.function.Supplier;
  *   <li>If another worker holds the key, compare fingerprints: different means
  *       {@link IdempotencyOutcome.FingerprintMismatch}. Otherwise wait up to the request's in-flight wait,
  *       re-claiming with backoff (a re-claim replays the result once the other worker completes, or takes the key
- *       over once its lease expires); when the wait is over, return {@link IdempotencyOutcome.InProgress}.</li>
+ *       over once its lease expires); when the wait is over, is interrupted, or a re-claim fails in the store, return
+ *       {@link IdempotencyOutcome.InProgress}.</li>
  *   <li>If the claim is acquired, run the work while a heartbeat renews the lease every
- *       {@code heartbeatInterval}. A heartbeat that finds the key taken over marks the run as having lost
- *       ownership.</li>
+ *       {@code heartbeatInterval}, each renewal on its own thread so a slow one cannot starve other claims. A
+ *       heartbeat that finds the key taken over, or that could not renew it for a whole lease, marks the run as having
+ *       lost ownership.</li>
  *   <li>When the work returns, stop the heartbeat and ask the {@link OutcomePolicy}: store means
  *       {@code complete} with the encoded result, otherwise {@code release}. Both are fenced by the owner token,
  *       so a run that lost its lease can neither overwrite nor delete the new owner's record; it is told so
@@ -72,6 +76,7 @@ public final class IdempotencyEngine implements AutoCloseable {
     private final IdempotencyListener listener;
     private final ScheduledExecutorService heartbeatScheduler;
     private final boolean ownsScheduler;
+    private final ExecutorService renewals;
 
     private IdempotencyEngine(Builder builder) {
         this.store = builder.store;
@@ -85,9 +90,10 @@ public final class IdempotencyEngine implements AutoCloseable {
         if (defaultTtl.compareTo(lease) < 0) {
             throw new IllegalArgumentException("ttl (" + defaultTtl + ") must be at least the lease (" + lease + ")");
         }
-        this.listener = builder.listener;
+        this.listener = new GuardedListener(builder.listener);
         this.ownsScheduler = builder.heartbeatScheduler == null;
         this.heartbeatScheduler = ownsScheduler ? defaultScheduler() : builder.heartbeatScheduler;
+        this.renewals = Executors.newCachedThreadPool(daemonThreads("idempotency-lease-renewal"));
     }
 
     public static Builder builder(IdempotencyStore store) {
@@ -116,8 +122,20 @@ public final class IdempotencyEngine implements AutoCloseable {
         Duration ttl = request.ttl() != null ? max(request.ttl(), lease) : defaultTtl;
         Instant waitDeadline = clock.instant().plus(request.inFlightWait());
         Duration pollDelay = FIRST_POLL_DELAY;
+        IdempotencyRecord heldBy = null;
         while (true) {
-            ClaimResult claim = claim(request, ttl);
+            ClaimResult claim;
+            try {
+                claim = claim(request, ttl);
+            } catch (IdempotencyStoreException e) {
+                if (heldBy == null) {
+                    throw e;
+                }
+                // The key is known to be held by another request; a store failure while waiting for it must not be
+                // mistaken for "nothing is known", which a fail-open caller would answer by running the work.
+                listener.inFlightConflict(request.key());
+                return new IdempotencyOutcome.InProgress<>(heldBy, retryAfter(heldBy));
+            }
             IdempotencyRecord record = claim.record();
             if (claim instanceof ClaimResult.Acquired acquired) {
                 return run(request.key(), acquired, ttl, codec, policy, work);
@@ -130,12 +148,17 @@ public final class IdempotencyEngine implements AutoCloseable {
                 listener.replayed(request.key());
                 return new IdempotencyOutcome.Replayed<>(codec.decode(record.response()), record);
             }
+            heldBy = record;
             Duration left = Duration.between(clock.instant(), waitDeadline);
             if (left.isNegative() || left.isZero()) {
                 listener.inFlightConflict(request.key());
                 return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
             }
-            sleep(min(pollDelay, left));
+            if (!sleep(min(pollDelay, left))) {
+                // Interrupted while waiting: answer as if the wait were over; the interrupt flag stays set.
+                listener.inFlightConflict(request.key());
+                return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
+            }
             pollDelay = min(pollDelay.multipliedBy(2), MAX_POLL_DELAY);
         }
     }
@@ -157,11 +180,16 @@ public final class IdempotencyEngine implements AutoCloseable {
         return defaultTtl;
     }
 
+    /**
+     * Stops taking heartbeats for new runs. Runs already in progress keep renewing their leases until they finish, so
+     * closing the engine during a graceful shutdown does not hand their keys to another instance mid-run.
+     */
     @Override
     public void close() {
         if (ownsScheduler) {
-            heartbeatScheduler.shutdownNow();
+            heartbeatScheduler.shutdown();
         }
+        renewals.shutdown();
     }
 
     private ClaimResult claim(IdempotentRequest request, Duration ttl) {
@@ -178,24 +206,25 @@ public final class IdempotencyEngine implements AutoCloseable {
             OutcomePolicy<T> policy, IdempotentWork<T> work) {
         OwnerToken owner = acquired.record().ownerToken();
         RunningWork context = new RunningWork(key, owner, acquired);
-        LeaseHeartbeat heartbeat = LeaseHeartbeat.start(heartbeatScheduler, heartbeatInterval,
-                () -> timed(StoreOperation.RENEW, key, () -> store.renew(key, owner, lease)),
-                context::markOwnershipLost,
-                error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error));
+        LeaseHeartbeat heartbeat = null;
         T result;
         StoredResponse encoded;
         boolean store;
         try {
+            heartbeat = LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease,
+                    () -> timed(StoreOperation.RENEW, key, () -> this.store.renew(key, owner, lease)),
+                    context::markOwnershipLost,
+                    error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error));
             result = work.run(context);
             store = policy.shouldStore(result);
             encoded = store ? codec.encode(result) : null;
         } catch (Throwable failure) {
-            heartbeat.stop();
+            stop(heartbeat);
             releaseAfterFailure(key, owner, failure);
             listener.failed(key, failure);
             throw rethrow(failure);
         } finally {
-            heartbeat.stop();
+            stop(heartbeat);
         }
         Completion completion = store ? complete(key, owner, encoded, ttl) : release(key, owner);
         listener.executed(key, completion, acquired.takeover());
@@ -212,7 +241,7 @@ public final class IdempotencyEngine implements AutoCloseable {
                 return Completion.OWNERSHIP_LOST;
             }
             return Completion.STORED;
-        } catch (IdempotencyStoreException e) {
+        } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Could not store the result for " + key
                     + "; the key stays in progress until its lease expires", e);
             return Completion.STORE_FAILED;
@@ -227,7 +256,7 @@ public final class IdempotencyEngine implements AutoCloseable {
                 return Completion.OWNERSHIP_LOST;
             }
             return Completion.RELEASED;
-        } catch (IdempotencyStoreException e) {
+        } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "Could not release " + key + "; the key stays in progress until its lease expires", e);
             return Completion.STORE_FAILED;
         }
@@ -284,21 +313,37 @@ public final class IdempotencyEngine implements AutoCloseable {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    private static void sleep(Duration duration) {
+    /** Sleeps; {@code false} when interrupted, with the interrupt flag restored. */
+    private static boolean sleep(Duration duration) {
         try {
             Thread.sleep(Math.max(1, duration.toMillis()));
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IdempotencyStoreException("Interrupted while waiting for an in-flight request", e);
+            return false;
+        }
+    }
+
+    private static void stop(LeaseHeartbeat heartbeat) {
+        if (heartbeat != null) {
+            heartbeat.stop();
         }
     }
 
     private static ScheduledExecutorService defaultScheduler() {
-        return Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "idempotency-heartbeat");
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("idempotency-heartbeat"));
+        // After close(), heartbeats of runs still in progress keep going until each run stops its own.
+        scheduler.setContinueExistingPeriodicTasksAfterShutdownPolicy(true);
+        scheduler.setRemoveOnCancelPolicy(true);
+        return scheduler;
+    }
+
+    private static ThreadFactory daemonThreads(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
             thread.setDaemon(true);
             return thread;
-        });
+        };
     }
 
     private final class RunningWork implements WorkContext {
@@ -353,6 +398,72 @@ public final class IdempotencyEngine implements AutoCloseable {
                 ownershipLost = true;
                 LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
                 listener.ownershipLost(key);
+            }
+        }
+    }
+
+    /**
+     * Keeps a listener's mistakes out of the protocol: a listener that throws after a claim was acquired must not
+     * leave the claim unreleased.
+     */
+    private static final class GuardedListener implements IdempotencyListener {
+
+        private final IdempotencyListener delegate;
+
+        GuardedListener(IdempotencyListener delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void executed(IdempotencyKey key, Completion completion, boolean takeover) {
+            guard(() -> delegate.executed(key, completion, takeover));
+        }
+
+        @Override
+        public void failed(IdempotencyKey key, Throwable failure) {
+            guard(() -> delegate.failed(key, failure));
+        }
+
+        @Override
+        public void replayed(IdempotencyKey key) {
+            guard(() -> delegate.replayed(key));
+        }
+
+        @Override
+        public void inFlightConflict(IdempotencyKey key) {
+            guard(() -> delegate.inFlightConflict(key));
+        }
+
+        @Override
+        public void fingerprintMismatch(IdempotencyKey key) {
+            guard(() -> delegate.fingerprintMismatch(key));
+        }
+
+        @Override
+        public void leaseTakeover(IdempotencyKey key) {
+            guard(() -> delegate.leaseTakeover(key));
+        }
+
+        @Override
+        public void ownershipLost(IdempotencyKey key) {
+            guard(() -> delegate.ownershipLost(key));
+        }
+
+        @Override
+        public void storeError(StoreOperation operation, IdempotencyKey key, RuntimeException error) {
+            guard(() -> delegate.storeError(operation, key, error));
+        }
+
+        @Override
+        public void storeLatency(StoreOperation operation, Duration elapsed) {
+            guard(() -> delegate.storeLatency(operation, elapsed));
+        }
+
+        private static void guard(Runnable call) {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "An idempotency listener threw; the event is dropped", e);
             }
         }
     }

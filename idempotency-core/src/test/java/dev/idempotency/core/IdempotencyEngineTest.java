@@ -370,6 +370,127 @@ class IdempotencyEngineTest {
         assertThat(store.size()).isEqualTo(1);
     }
 
+    @Test
+    void oneSlowRenewalDoesNotStarveTheHeartbeatsOfOtherClaims() throws Exception {
+        SlowRenewalStore slowStore = new SlowRenewalStore(new InMemoryIdempotencyStore(), "slow", Duration.ofSeconds(3));
+        IdempotencyEngine engine = IdempotencyEngine.builder(slowStore).lease(Duration.ofMillis(600))
+                .heartbeatInterval(Duration.ofMillis(100)).defaultTtl(Duration.ofMillis(600)).build();
+        engines.add(engine);
+        CountDownLatch running = new CountDownLatch(2);
+        CountDownLatch finish = new CountDownLatch(1);
+        AtomicInteger fastRuns = new AtomicInteger();
+        Future<IdempotencyOutcome<String>> slow = threads.submit(() -> engine.execute(IdempotentRequest.of("s", "slow", PAYLOAD),
+                ResultCodecs.utf8(), ctx -> {
+                    running.countDown();
+                    finish.await();
+                    return ctx.ownershipLost() ? "slow: lease lapsed" : "slow: lease kept";
+                }));
+        Future<IdempotencyOutcome<String>> fast = threads.submit(() -> engine.execute(IdempotentRequest.of("s", "fast", PAYLOAD),
+                ResultCodecs.utf8(), ctx -> {
+                    fastRuns.incrementAndGet();
+                    running.countDown();
+                    finish.await();
+                    return ctx.ownershipLost() ? "fast: lease lapsed" : "fast: lease kept";
+                }));
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // Well past the 600 ms lease and TTL: only heartbeats keep "fast" claimed while "slow" hangs in a renewal.
+        Thread.sleep(1500);
+        IdempotencyOutcome<String> retry = engine.execute(IdempotentRequest.of("s", "fast", PAYLOAD), ResultCodecs.utf8(), ctx -> {
+            fastRuns.incrementAndGet();
+            return "fast ran twice";
+        });
+        finish.countDown();
+
+        assertThat(retry).isInstanceOf(IdempotencyOutcome.InProgress.class);
+        assertThat(fastRuns).hasValue(1);
+        assertThat(((IdempotencyOutcome.Executed<String>) fast.get(10, TimeUnit.SECONDS)).result()).isEqualTo("fast: lease kept");
+        // The slow claim went a whole lease without a confirmed renewal, so it must assume someone else may own it.
+        assertThat(((IdempotencyOutcome.Executed<String>) slow.get(10, TimeUnit.SECONDS)).result()).isEqualTo("slow: lease lapsed");
+    }
+
+    @Test
+    void anInterruptedWaitAnswersInProgressAndKeepsTheInterrupt() throws Exception {
+        IdempotencyEngine engine = engine(new InMemoryIdempotencyStore(), Clock.systemUTC());
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        threads.submit(() -> engine.execute(IdempotentRequest.of("s", "k", PAYLOAD), ResultCodecs.utf8(), ctx -> {
+            started.countDown();
+            finish.await();
+            return "first";
+        }));
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            IdempotencyOutcome<String> outcome = engine.execute(
+                    IdempotentRequest.of("s", "k", PAYLOAD).withInFlightWait(Duration.ofMinutes(5)), ResultCodecs.utf8(),
+                    ctx -> "must not run");
+            seen.set(outcome.getClass().getSimpleName() + " interrupted=" + Thread.currentThread().isInterrupted());
+        });
+        waiter.start();
+        Thread.sleep(100);
+        waiter.interrupt();
+        waiter.join(10_000);
+        finish.countDown();
+
+        assertThat(seen.get()).isEqualTo("InProgress interrupted=true");
+        assertThat(listener.events).contains("conflict");
+    }
+
+    @Test
+    void aStoreFailureWhileWaitingForAHeldKeyIsAnsweredAsInProgress() throws Exception {
+        InMemoryIdempotencyStore realTimeStore = new InMemoryIdempotencyStore();
+        AtomicInteger claims = new AtomicInteger();
+        IdempotencyEngine owner = engine(realTimeStore, Clock.systemUTC());
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        threads.submit(() -> owner.execute(IdempotentRequest.of("s", "k", PAYLOAD), ResultCodecs.utf8(), ctx -> {
+            started.countDown();
+            finish.await();
+            return "first";
+        }));
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        IdempotencyEngine waiter = engine(new ClaimFailsAfterFirst(realTimeStore, claims), Clock.systemUTC());
+
+        IdempotencyOutcome<String> outcome = waiter.execute(
+                IdempotentRequest.of("s", "k", PAYLOAD).withInFlightWait(Duration.ofSeconds(30)), ResultCodecs.utf8(),
+                ctx -> "must not run");
+        finish.countDown();
+
+        assertThat(claims).hasValue(2);
+        assertThat(outcome).isInstanceOf(IdempotencyOutcome.InProgress.class);
+    }
+
+    @Test
+    void aListenerThatThrowsChangesNothing() {
+        IdempotencyListener throwing = new IdempotencyListener() {
+            @Override
+            public void executed(IdempotencyKey key, Completion completion, boolean takeover) {
+                throw new IllegalStateException("metrics backend down");
+            }
+
+            @Override
+            public void storeLatency(StoreOperation operation, Duration elapsed) {
+                throw new IllegalStateException("metrics backend down");
+            }
+
+            @Override
+            public void replayed(IdempotencyKey key) {
+                throw new IllegalStateException("metrics backend down");
+            }
+        };
+        IdempotencyEngine engine = IdempotencyEngine.builder(store).clock(clock).listener(throwing).build();
+        engines.add(engine);
+        IdempotentRequest request = IdempotentRequest.of("s", "k", PAYLOAD);
+
+        IdempotencyOutcome<String> first = engine.execute(request, ResultCodecs.utf8(), ctx -> "once");
+        IdempotencyOutcome<String> second = engine.execute(request, ResultCodecs.utf8(), ctx -> "twice");
+
+        assertThat(first).isEqualTo(new IdempotencyOutcome.Executed<>("once", Completion.STORED, false));
+        assertThat(((IdempotencyOutcome.Replayed<String>) second).result()).isEqualTo("once");
+    }
+
     private IdempotencyEngine engine(IdempotencyStore store, Clock clock) {
         IdempotencyEngine engine = IdempotencyEngine.builder(store).clock(clock).listener(listener).build();
         engines.add(engine);
@@ -430,22 +551,22 @@ class IdempotencyEngineTest {
         }
     }
 
-    /** Simulates a store outage on chosen operations; the rest goes to a real in-memory store. */
-    private record FailingStore(IdempotencyStore delegate, boolean failClaim, boolean failComplete) implements IdempotencyStore {
+    /** Forwards to a real store; subclasses break one operation. */
+    private static class ForwardingStore implements IdempotencyStore {
+
+        final IdempotencyStore delegate;
+
+        ForwardingStore(IdempotencyStore delegate) {
+            this.delegate = delegate;
+        }
 
         @Override
         public ClaimResult claim(ClaimRequest request) {
-            if (failClaim) {
-                throw new IdempotencyStoreException("connection refused");
-            }
             return delegate.claim(request);
         }
 
         @Override
         public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
-            if (failComplete) {
-                throw new IdempotencyStoreException("connection reset");
-            }
             return delegate.complete(key, owner, response, retention);
         }
 
@@ -472,6 +593,76 @@ class IdempotencyEngineTest {
         @Override
         public PurgeResult purgeExpired(int batchSize) {
             return delegate.purgeExpired(batchSize);
+        }
+    }
+
+    /** A renewal of one key blocks, as a JDBC renewal waiting for a pooled connection would. */
+    private static final class SlowRenewalStore extends ForwardingStore {
+        private final String slowKey;
+        private final Duration delay;
+
+        SlowRenewalStore(IdempotencyStore delegate, String slowKey, Duration delay) {
+            super(delegate);
+            this.slowKey = slowKey;
+            this.delay = delay;
+        }
+
+        @Override
+        public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
+            if (key.key().equals(slowKey)) {
+                try {
+                    Thread.sleep(delay.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.renew(key, owner, lease);
+        }
+    }
+
+    /** The first claim goes through; every later one fails as if the database had gone away. */
+    private static final class ClaimFailsAfterFirst extends ForwardingStore {
+        private final AtomicInteger claims;
+
+        ClaimFailsAfterFirst(IdempotencyStore delegate, AtomicInteger claims) {
+            super(delegate);
+            this.claims = claims;
+        }
+
+        @Override
+        public ClaimResult claim(ClaimRequest request) {
+            if (claims.incrementAndGet() > 1) {
+                throw new IdempotencyStoreException("connection reset");
+            }
+            return super.claim(request);
+        }
+    }
+
+    /** Simulates a store outage on chosen operations; the rest goes to a real in-memory store. */
+    private static class FailingStore extends ForwardingStore {
+        private final boolean failClaim;
+        private final boolean failComplete;
+
+        FailingStore(IdempotencyStore delegate, boolean failClaim, boolean failComplete) {
+            super(delegate);
+            this.failClaim = failClaim;
+            this.failComplete = failComplete;
+        }
+
+        @Override
+        public ClaimResult claim(ClaimRequest request) {
+            if (failClaim) {
+                throw new IdempotencyStoreException("connection refused");
+            }
+            return delegate.claim(request);
+        }
+
+        @Override
+        public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
+            if (failComplete) {
+                throw new IdempotencyStoreException("connection reset");
+            }
+            return delegate.complete(key, owner, response, retention);
         }
     }
 }

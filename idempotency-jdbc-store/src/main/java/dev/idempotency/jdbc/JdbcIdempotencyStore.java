@@ -29,7 +29,8 @@ import javax.sql.DataSource;
  * <p>This is the store to use when several application instances share the work: every instance sees every claim,
  * and leases and expiry are measured on the database clock, so instances with skewed clocks still agree. Each
  * operation borrows a connection from the {@link DataSource}, runs one statement in autocommit (or, where a
- * {@link SqlDialect} needs several, one short transaction of its own), and returns the connection. A claim must be
+ * {@link SqlDialect} needs several, one short transaction of its own) at the dialect's isolation level, whatever
+ * autocommit and isolation the pool hands out, restores those, and returns the connection. A claim must be
  * visible to other instances at once and must survive a rollback of the business transaction, so give the store a
  * plain pool, not a data source that joins the caller's transaction (such as Spring's
  * {@code TransactionAwareDataSourceProxy}).
@@ -41,17 +42,21 @@ import javax.sql.DataSource;
  * }</pre>
  *
  * <p>The table comes from the schema files shipped next to this class, applied with {@link JdbcIdempotencySchema},
- * Flyway ({@code classpath:dev/idempotency/jdbc/flyway/{vendor}}) or by hand. {@link SQLException}s surface as
- * {@link IdempotencyStoreException}s naming the operation and key.
+ * Flyway ({@code classpath:dev/idempotency/jdbc/flyway/{vendor}}) or by hand. {@link SQLException}s, and runtime
+ * exceptions a dialect throws (a row it cannot map), surface as {@link IdempotencyStoreException}s naming the
+ * operation, key and table.
  */
 public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     /** How often a claim transaction that the database rolled back as a deadlock or lost race is run again. */
     static final int MAX_TRANSACTION_ATTEMPTS = 10;
 
+    private static final System.Logger LOG = System.getLogger(JdbcIdempotencyStore.class.getName());
+
     private final DataSource dataSource;
     private final String tableName;
     private volatile SqlDialect dialect;
+    private volatile boolean poolIsolationMatches;
 
     private JdbcIdempotencyStore(Builder builder) {
         this.dataSource = builder.dataSource;
@@ -157,6 +162,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
                     break;
                 }
                 backOff(attempt);
+            } catch (IdempotencyStoreException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // A dialect that cannot map a row (an unknown status, corrupt stored headers) or trips over a
+                // value it did not expect: still a failure of this store, for this key, in this table.
+                throw new IdempotencyStoreException("idempotency store could not " + description + " in table "
+                        + tableName + " (" + dialect + "): " + e, e);
             }
         }
         throw new IdempotencyStoreException("idempotency store could not " + description + " in table " + tableName
@@ -164,39 +176,113 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     }
 
     /**
-     * Runs the work on one borrowed connection. In a transaction when the dialect asks for one: the connection's
-     * autocommit and isolation are restored before it goes back to the pool, so a pool that hands out connections
-     * with autocommit off still gets the store's work committed.
+     * Runs the work on one borrowed connection, whatever the pool's defaults: in autocommit, or in a transaction
+     * of its own when the dialect asks for one, and at the dialect's isolation level when it names one. A pool
+     * that hands out connections with autocommit off or at REPEATABLE READ therefore neither leaves the store's
+     * single statements uncommitted nor runs them against an old snapshot. The connection's autocommit and
+     * isolation are restored before it goes back to the pool; when that fails, its state is unknown, so it is
+     * aborted instead (the failure is attached to the work's own failure, if any, and otherwise reported through
+     * {@link System.Logger}, since the work itself was done and committed).
      */
     private <T> T runOnce(SqlDialect dialect, Operation operation, SqlWork<T> work) throws SQLException {
-        try (Connection connection = dataSource.getConnection()) {
+        Connection connection = dataSource.getConnection();
+        boolean aborted = false;
+        Throwable failure = null;
+        try {
+            boolean transaction = dialect.needsTransaction(operation);
             boolean autoCommit = connection.getAutoCommit();
-            boolean transaction = dialect.needsTransaction(operation) || !autoCommit;
-            if (!transaction) {
-                return work.run(dialect, connection);
-            }
-            int isolation = connection.getTransactionIsolation();
             int wanted = dialect.transactionIsolation();
-            try {
-                if (autoCommit) {
-                    connection.setAutoCommit(false);
+            int isolation = -1;
+            boolean changeIsolation = false;
+            if (wanted != -1 && !poolIsolationMatches) {
+                // Some drivers (PostgreSQL's among them) ask the server for the isolation level, which would add a
+                // round trip to every operation. Once a connection from this pool has shown the level the dialect
+                // wants, later ones are trusted to have it too: pools reset a connection's isolation on return.
+                isolation = connection.getTransactionIsolation();
+                if (isolation == wanted) {
+                    poolIsolationMatches = true;
+                } else {
+                    changeIsolation = true;
                 }
-                if (wanted != -1 && wanted != isolation) {
+            }
+            boolean changeAutoCommit = autoCommit == transaction;
+            boolean manualCommit = !autoCommit;
+            T result;
+            try {
+                // Isolation first: no transaction is open yet in either autocommit mode, so every driver takes it.
+                if (changeIsolation) {
                     connection.setTransactionIsolation(wanted);
                 }
-                T result = work.run(dialect, connection);
-                connection.commit();
-                return result;
+                if (changeAutoCommit) {
+                    connection.setAutoCommit(!transaction);
+                    manualCommit = transaction;
+                }
+                result = work.run(dialect, connection);
+                if (transaction) {
+                    connection.commit();
+                }
             } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(connection, e);
+                if (manualCommit) {
+                    rollbackQuietly(connection, e);
+                }
+                aborted = !restore(connection, changeAutoCommit, autoCommit, changeIsolation, isolation, e);
                 throw e;
-            } finally {
-                if (wanted != -1 && wanted != isolation) {
-                    connection.setTransactionIsolation(isolation);
-                }
-                if (autoCommit) {
-                    connection.setAutoCommit(true);
-                }
+            }
+            aborted = !restore(connection, changeAutoCommit, autoCommit, changeIsolation, isolation, null);
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            failure = e;
+            throw e;
+        } finally {
+            close(connection, aborted, failure);
+        }
+    }
+
+    /**
+     * Puts the connection's autocommit and isolation back as the pool handed it out. Returns whether that
+     * worked; if not, the connection has been aborted and the reset failure is attached to {@code cause}, or
+     * logged when there is none.
+     */
+    private boolean restore(Connection connection, boolean changeAutoCommit, boolean autoCommit,
+            boolean changeIsolation, int isolation, Throwable cause) {
+        try {
+            if (changeAutoCommit) {
+                connection.setAutoCommit(autoCommit);
+            }
+            if (changeIsolation) {
+                connection.setTransactionIsolation(isolation);
+            }
+            return true;
+        } catch (SQLException | RuntimeException resetFailure) {
+            if (cause != null) {
+                cause.addSuppressed(resetFailure);
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "idempotency store could not restore the autocommit and "
+                        + "isolation of a connection after its work in table " + tableName
+                        + "; aborting the connection so the pool does not hand it out again", resetFailure);
+            }
+            try {
+                connection.abort(Runnable::run);
+            } catch (SQLException | RuntimeException abortFailure) {
+                resetFailure.addSuppressed(abortFailure);
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Returns the connection to the pool. After an abort, closing may fail (the pool finds the connection dead),
+     * which is expected and must not turn done work into an error; any other close failure is attached to the
+     * work's failure, or thrown when there is none.
+     */
+    private static void close(Connection connection, boolean aborted, Throwable failure) throws SQLException {
+        try {
+            connection.close();
+        } catch (SQLException | RuntimeException closeFailure) {
+            if (failure != null) {
+                failure.addSuppressed(closeFailure);
+            } else if (!aborted) {
+                throw closeFailure;
             }
         }
     }

@@ -12,6 +12,7 @@ import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreContractTest;
+import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.RecoveryPoint;
@@ -19,8 +20,12 @@ import dev.idempotency.core.store.ReleaseResult;
 import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.jdbc.dialect.SqlDialect;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +40,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -74,6 +82,9 @@ abstract class AbstractJdbcIdempotencyStoreIT extends IdempotencyStoreContractTe
     protected IdempotencyStore createStore() {
         try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement()) {
             statement.executeUpdate("DELETE FROM " + TABLE);
+            if (!connection.getAutoCommit()) {
+                connection.commit();
+            }
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
@@ -189,6 +200,171 @@ abstract class AbstractJdbcIdempotencyStoreIT extends IdempotencyStoreContractTe
                 .isInstanceOf(dev.idempotency.core.store.IdempotencyStoreException.class)
                 .hasMessageContaining("claim")
                 .hasMessageContaining(TABLE);
+    }
+
+    /**
+     * The original failure surfaces, not a failure to restore the connection's settings afterwards; that one is
+     * attached as suppressed, and the connection, whose state is now unknown, is aborted rather than returned
+     * as it is.
+     */
+    @Test
+    void failedResetOfTheConnectionDoesNotHideTheOriginalFailure() {
+        ResetFailingDataSource failing = new ResetFailingDataSource(dataSource());
+        IdempotencyStore missingTable = JdbcIdempotencyStore.builder(failing).tableName("no_such_table")
+                .dialect(dialect()).build();
+
+        assertThatThrownBy(() -> missingTable.claim(request(newKey())))
+                .isInstanceOf(IdempotencyStoreException.class)
+                .hasMessageContaining("claim")
+                .hasMessageContaining("no_such_table")
+                .satisfies(e -> {
+                    assertThat(e.getCause()).isInstanceOf(SQLException.class);
+                    assertThat(e.getCause().getMessage()).doesNotContain(ResetFailingDataSource.MESSAGE);
+                    assertThat(e.getCause().getMessage().toLowerCase()).contains("no_such_table");
+                    assertThat(e.getCause().getSuppressed())
+                            .anySatisfy(s -> assertThat(s).hasMessageContaining(ResetFailingDataSource.MESSAGE));
+                });
+        assertThat(failing.aborted()).isEqualTo(1);
+        assertThat(store.claim(request(newKey()))).isInstanceOf(ClaimResult.Acquired.class);
+    }
+
+    /**
+     * A claim that committed stays the caller's claim when restoring the connection's settings fails afterwards:
+     * the result is returned and the connection aborted, instead of an error for work that was done.
+     */
+    @Test
+    void failedResetAfterCommittedWorkKeepsTheResultAndAbortsTheConnection() {
+        ResetFailingDataSource failing = new ResetFailingDataSource(dataSource());
+        IdempotencyStore resetFailing = JdbcIdempotencyStore.builder(failing).tableName(TABLE).dialect(dialect())
+                .build();
+        ClaimRequest claim = request(newKey());
+
+        assertThat(resetFailing.claim(claim)).isInstanceOf(ClaimResult.Acquired.class);
+
+        assertThat(failing.aborted()).isEqualTo(1);
+        assertThat(store.find(claim.key()).orElseThrow().ownerToken()).isEqualTo(claim.ownerToken());
+        assertThat(store.claim(request(newKey()))).isInstanceOf(ClaimResult.Acquired.class);
+    }
+
+    /**
+     * A record the dialect cannot map (here: stored headers in an unknown format) is a store failure naming the
+     * operation, the key and the table, not a raw runtime exception from the mapping code.
+     */
+    @Test
+    void unreadableRecordSurfacesAsStoreException() throws SQLException {
+        ClaimRequest claim = request(newKey());
+        store.claim(claim);
+        store.complete(claim.key(), claim.ownerToken(), response(200, 4), TTL);
+        try (Connection connection = dataSource().getConnection();
+                var ps = connection.prepareStatement("UPDATE " + TABLE
+                        + " SET response_headers = ? WHERE scope = ? AND idempotency_key = ?")) {
+            ps.setBytes(1, new byte[] {99});
+            ps.setString(2, claim.key().scope());
+            ps.setString(3, claim.key().key());
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+            if (!connection.getAutoCommit()) {
+                connection.commit();
+            }
+        }
+
+        assertThatThrownBy(() -> store.find(claim.key()))
+                .isInstanceOf(IdempotencyStoreException.class)
+                .hasMessageContaining("find")
+                .hasMessageContaining(claim.key().key())
+                .hasMessageContaining(TABLE)
+                .hasRootCauseInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.claim(request(claim.key())))
+                .isInstanceOf(IdempotencyStoreException.class)
+                .hasMessageContaining("claim")
+                .hasMessageContaining(claim.key().key())
+                .hasMessageContaining(TABLE)
+                .hasRootCauseInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * Hands out the pool's connections set to SERIALIZABLE, so the store changes the isolation or autocommit for
+     * its work and must restore it; once a statement was prepared, every such change fails, as it would on a
+     * connection that broke during the work. Counts the connections aborted.
+     */
+    static final class ResetFailingDataSource implements DataSource {
+
+        static final String MESSAGE = "resetting the connection failed (test)";
+
+        private final DataSource delegate;
+        private final AtomicInteger aborted = new AtomicInteger();
+
+        ResetFailingDataSource(DataSource delegate) {
+            this.delegate = delegate;
+        }
+
+        int aborted() {
+            return aborted.get();
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            Connection real = delegate.getConnection();
+            real.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+            AtomicBoolean worked = new AtomicBoolean();
+            return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                    new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+                        switch (method.getName()) {
+                            case "prepareStatement", "createStatement", "prepareCall" -> worked.set(true);
+                            case "setAutoCommit", "setTransactionIsolation" -> {
+                                if (worked.get()) {
+                                    throw new SQLException(MESSAGE, "08006");
+                                }
+                            }
+                            case "abort" -> aborted.incrementAndGet();
+                            default -> { }
+                        }
+                        try {
+                            return method.invoke(real, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+        }
+
+        @Override
+        public Connection getConnection(String username, String password) throws SQLException {
+            throw new SQLFeatureNotSupportedException();
+        }
+
+        @Override
+        public PrintWriter getLogWriter() throws SQLException {
+            return delegate.getLogWriter();
+        }
+
+        @Override
+        public void setLogWriter(PrintWriter out) throws SQLException {
+            delegate.setLogWriter(out);
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) throws SQLException {
+            delegate.setLoginTimeout(seconds);
+        }
+
+        @Override
+        public int getLoginTimeout() throws SQLException {
+            return delegate.getLoginTimeout();
+        }
+
+        @Override
+        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+            return delegate.getParentLogger();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) throws SQLException {
+            return delegate.unwrap(iface);
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) throws SQLException {
+            return delegate.isWrapperFor(iface);
+        }
     }
 
     long countRows() {

@@ -2,15 +2,22 @@ package dev.idempotency.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.jdbc.dialect.MariaDbDialect;
 import dev.idempotency.jdbc.dialect.SqlDialect;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterAll;
@@ -57,6 +64,43 @@ class MariaDbIdempotencyStoreIT extends AbstractJdbcIdempotencyStoreIT {
                 .isInstanceOf(ClaimResult.Acquired.class);
         assertThat(store.claim(request(dev.idempotency.core.IdempotencyKey.of("tenant-a", key + " "))))
                 .isInstanceOf(ClaimResult.Acquired.class);
+    }
+
+    /**
+     * The purge skips an expired row that a claim holds locked (MariaDB 10.6+ has {@code SKIP LOCKED}) and
+     * deletes the others at once, instead of waiting on the claim's lock.
+     */
+    @Test
+    void purgeSkipsExpiredRowsThatAClaimHoldsLocked() throws Exception {
+        List<dev.idempotency.core.IdempotencyKey> keys = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ClaimRequest claim = request(newKey(), FINGERPRINT, SHORT_LEASE, SHORT_LEASE);
+            assertThat(store.claim(claim)).isInstanceOf(ClaimResult.Acquired.class);
+            keys.add(claim.key());
+        }
+        letTimePass(SHORT_LEASE.multipliedBy(2));
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (Connection holder = dataSource().getConnection()) {
+            holder.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            holder.setAutoCommit(false);
+            try (PreparedStatement lock = holder.prepareStatement(
+                    "SELECT owner_token FROM " + TABLE + " WHERE scope = ? AND idempotency_key = ? FOR UPDATE")) {
+                lock.setString(1, keys.get(0).scope());
+                lock.setString(2, keys.get(0).key());
+                lock.executeQuery().close();
+            }
+            try {
+                Future<PurgeResult> purge = executor.submit(() -> store.purgeExpired(100));
+                assertThat(purge.get(5, TimeUnit.SECONDS).deleted()).isEqualTo(2);
+            } finally {
+                holder.rollback();
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+        assertThat(countRows()).isEqualTo(1);
+        assertThat(store.purgeExpired(100).deleted()).isEqualTo(1);
+        assertThat(countRows()).isZero();
     }
 
     /** The Flyway migration applies through Flyway's own API and yields the same table as the schema file. */

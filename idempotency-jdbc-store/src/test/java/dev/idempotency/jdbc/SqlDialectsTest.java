@@ -32,4 +32,20 @@ class SqlDialectsTest {
                 .hasMessageContaining("PostgreSQL, H2, MySQL, MariaDB")
                 .hasMessageContaining(".dialect(");
     }
+
+    /** SKIP LOCKED exists from MariaDB 10.6 and MySQL 8.0, whichever way the server reports its version. */
+    @Test
+    void skipLockedIsUsedOnlyWhereTheServerSupportsIt() {
+        assertThat(MariaDbDialect.supportsSkipLocked("10.11.19-MariaDB-0+deb12u1")).isTrue();
+        assertThat(MariaDbDialect.supportsSkipLocked("5.5.5-10.11.6-MariaDB-log")).isTrue();
+        assertThat(MariaDbDialect.supportsSkipLocked("10.6.0-MariaDB")).isTrue();
+        assertThat(MariaDbDialect.supportsSkipLocked("11.4.2-MariaDB-ubu2404")).isTrue();
+        assertThat(MariaDbDialect.supportsSkipLocked("10.5.23-MariaDB")).isFalse();
+        assertThat(MariaDbDialect.supportsSkipLocked("5.5.5-10.3.39-MariaDB")).isFalse();
+        assertThat(MariaDbDialect.supportsSkipLocked("8.0.36")).isTrue();
+        assertThat(MariaDbDialect.supportsSkipLocked("8.4.0-commercial")).isTrue();
+        assertThat(MariaDbDialect.supportsSkipLocked("5.7.44-log")).isFalse();
+        assertThat(MariaDbDialect.supportsSkipLocked("garbage")).isFalse();
+        assertThat(MariaDbDialect.supportsSkipLocked(null)).isFalse();
+    }
 }

@@ -57,6 +57,11 @@ abstract class TestDatabase implements AutoCloseable {
 
     /** Locates a server, creates this run's schema and opens a pool of {@code poolSize} connections into it. */
     TestDatabase start(int poolSize) {
+        return start(poolSize, config -> {});
+    }
+
+    /** As {@link #start(int)}, with the pool configured further by {@code customizer}. */
+    TestDatabase start(int poolSize, java.util.function.Consumer<HikariConfig> customizer) {
         locate();
         try (Connection connection = DriverManager.getConnection(adminUrl, user, password);
                 Statement statement = connection.createStatement()) {
@@ -72,6 +77,7 @@ abstract class TestDatabase implements AutoCloseable {
         config.setMinimumIdle(1);
         config.setPoolName(name.toLowerCase(Locale.ROOT) + "-" + runSchema);
         config.setConnectionTimeout(30_000);
+        customizer.accept(config);
         dataSource = new HikariDataSource(config);
         return this;
     }

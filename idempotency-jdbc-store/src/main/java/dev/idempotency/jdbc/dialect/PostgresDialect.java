@@ -188,6 +188,16 @@ public class PostgresDialect extends SqlDialect {
         return "(statement_timestamp() + ? * interval '1 millisecond')";
     }
 
+    /**
+     * READ COMMITTED, whatever the pool's default: under REPEATABLE READ or SERIALIZABLE the claim's upsert fails
+     * with a serialization error (40001) when it meets a row committed after its snapshot, and the re-read after a
+     * conflict cannot see such a row. The store applies this level to every operation, in autocommit.
+     */
+    @Override
+    public int transactionIsolation() {
+        return Connection.TRANSACTION_READ_COMMITTED;
+    }
+
     @Override
     public ClaimResult claim(Connection connection, String table, ClaimRequest request) throws SQLException {
         String claimSql = sql(CLAIM, table);

@@ -26,8 +26,9 @@ import java.util.Optional;
  * The SQL of one database, for {@link dev.idempotency.jdbc.JdbcIdempotencyStore}.
  *
  * <p>Only the claim really differs between databases: it must be one atomic arbiter, and each database offers a
- * different tool for that (PostgreSQL's {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE}, MySQL's
- * {@code INSERT ... ON DUPLICATE KEY UPDATE}, H2's row lock under {@code SELECT ... FOR UPDATE}). So each dialect
+ * different tool for that (PostgreSQL's {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE}, the row lock that
+ * MySQL's {@code INSERT ... ON DUPLICATE KEY UPDATE} takes and {@code SELECT ... FOR UPDATE} reads, H2's row lock
+ * under {@code SELECT ... FOR UPDATE}). So each dialect
  * owns {@link #claim}. The fenced writes (complete, renew, checkpoint, release), the read and the purge are written
  * once here, in terms of two expressions a dialect supplies: the database clock ({@link #now()}) and "the clock
  * plus a number of milliseconds" ({@link #nowPlusMillis()}). Durations travel as milliseconds and are added on the
@@ -222,7 +223,10 @@ public abstract class SqlDialect {
 
     /**
      * Deletes up to {@code batchSize} records whose TTL passed and returns how many it deleted. Each database has
-     * its own way to bound a delete, and should use one that does not wait on rows a claim holds.
+     * its own way to bound a delete. Where the database can skip locked rows, the purge should do so rather than
+     * wait on a row a claim or a fenced write holds (PostgreSQL, MariaDB 10.6+ and MySQL 8.0+ do, with
+     * {@code SKIP LOCKED}); elsewhere (H2, older MySQL and MariaDB) it waits on such a row until its holder ends
+     * its transaction.
      */
     public abstract int purgeExpired(Connection connection, String table, int batchSize) throws SQLException;
 

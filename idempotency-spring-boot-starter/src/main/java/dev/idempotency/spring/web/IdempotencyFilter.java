@@ -68,6 +68,17 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     /** Marks a replayed response, as Stripe does. */
     public static final String REPLAYED_HEADER = "Idempotent-Replayed";
 
+    /**
+     * Request attribute holding the {@link IdempotencyKey} (scope and key) that the filter claimed for the handler
+     * now running. Set only when the handler runs, never for a replay or a rejected request. A handler derives the
+     * keys for its calls to foreign systems from it, so that a run after a crash sends the same ones:
+     * <pre>{@code
+     * IdempotencyKey key = (IdempotencyKey) request.getAttribute(IdempotencyFilter.KEY_ATTRIBUTE);
+     * gateway.charge(key.derive("charge"), amount);
+     * }</pre>
+     */
+    public static final String KEY_ATTRIBUTE = IdempotencyFilter.class.getName() + ".KEY";
+
     private static final Log log = LogFactory.getLog(IdempotencyFilter.class);
 
     /** Never stored or replayed, whatever {@code replay-headers} says: they carry credentials or framing. */
@@ -180,6 +191,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         try {
             outcome = engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy, context -> {
                 started[0] = true;
+                wrappedRequest.setAttribute(KEY_ATTRIBUTE, context.key());
                 log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
                 chain.doFilter(wrappedRequest, capture);
                 return capture(wrappedRequest, capture);
