@@ -17,9 +17,10 @@ import javax.sql.DataSource;
 
 /**
  * A {@link DataSource} wrapper that counts what reaches the database, for the round-trip figures: statements
- * executed ({@code execute}, {@code executeQuery}, {@code executeUpdate}, {@code executeBatch}, ...), commits and
- * rollbacks. With the PostgreSQL driver each of these is one network round trip; borrowing a connection from a
- * pool is counted separately because it normally is not one.
+ * executed ({@code execute}, {@code executeQuery}, {@code executeUpdate}, {@code executeBatch}, ...), commits,
+ * rollbacks, and reads or changes of the isolation level (the PostgreSQL driver asks the server for those). With the
+ * PostgreSQL driver each of these is one network round trip; borrowing a connection from a pool is counted
+ * separately because it normally is not one.
  *
  * <p>Used instead of {@code pg_stat_statements}, which would need a restart of the shared server to be loaded.
  */
@@ -30,22 +31,23 @@ public final class CountingDataSource implements DataSource {
     private final LongAdder statements = new LongAdder();
     private final LongAdder commits = new LongAdder();
     private final LongAdder rollbacks = new LongAdder();
+    private final LongAdder isolation = new LongAdder();
 
     public CountingDataSource(DataSource target) {
         this.target = target;
     }
 
     /** What was counted since the last {@link #reset()}. */
-    public record Counts(long connections, long statements, long commits, long rollbacks) {
+    public record Counts(long connections, long statements, long commits, long rollbacks, long isolation) {
 
-        /** Statements plus commits and rollbacks: the round trips to the database. */
+        /** Statements, commits, rollbacks and isolation-level calls: the round trips to the database. */
         public long roundTrips() {
-            return statements + commits + rollbacks;
+            return statements + commits + rollbacks + isolation;
         }
     }
 
     public Counts counts() {
-        return new Counts(connections.sum(), statements.sum(), commits.sum(), rollbacks.sum());
+        return new Counts(connections.sum(), statements.sum(), commits.sum(), rollbacks.sum(), isolation.sum());
     }
 
     public void reset() {
@@ -53,6 +55,7 @@ public final class CountingDataSource implements DataSource {
         statements.reset();
         commits.reset();
         rollbacks.reset();
+        isolation.reset();
     }
 
     @Override
@@ -73,6 +76,8 @@ public final class CountingDataSource implements DataSource {
                 commits.increment();
             } else if (name.equals("rollback") && (args == null || args.length == 0)) {
                 rollbacks.increment();
+            } else if (name.equals("getTransactionIsolation") || name.equals("setTransactionIsolation")) {
+                isolation.increment();
             }
             Object result = invoke(connection, method, args);
             if (result instanceof Statement statement

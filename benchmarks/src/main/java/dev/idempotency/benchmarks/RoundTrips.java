@@ -66,9 +66,11 @@ public final class RoundTrips {
     }
 
     private static void print(String name, CountingDataSource.Counts counts, int requests) {
-        System.out.printf("RESULT\troundtrips\t%s\t-\t%.2f\tround trips/request (statements %.2f, commits %.2f, connections %.2f)%n", name,
+        System.out.printf("RESULT\troundtrips\t%s\t-\t%.2f\tround trips/request (statements %.2f, commits %.2f, "
+                + "isolation calls %.3f, connections %.2f)%n", name,
                 (double) counts.roundTrips() / requests, (double) counts.statements() / requests,
-                (double) counts.commits() / requests, (double) counts.connections() / requests);
+                (double) counts.commits() / requests, (double) counts.isolation() / requests,
+                (double) counts.connections() / requests);
     }
 
     private static void require(boolean condition, Object what) {

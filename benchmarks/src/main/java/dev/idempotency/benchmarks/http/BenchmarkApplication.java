@@ -74,7 +74,8 @@ public class BenchmarkApplication {
             }
             CountingDataSource.Counts counts = counting.counts();
             return Map.of("connections", counts.connections(), "statements", counts.statements(),
-                    "commits", counts.commits(), "rollbacks", counts.rollbacks(), "roundTrips", counts.roundTrips());
+                    "commits", counts.commits(), "rollbacks", counts.rollbacks(), "isolation", counts.isolation(),
+                    "roundTrips", counts.roundTrips());
         }
 
         @PostMapping("/bench/jdbc/reset")
