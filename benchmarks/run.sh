@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark of the idempotency library and writes the figures to benchmarks/results/<timestamp>/.
 #
-#   benchmarks/run.sh            # the full run, about 35 minutes on 2 cores (10M-row scale test included)
+#   benchmarks/run.sh            # the full run, about 25 minutes on 2 cores (10M-row scale test included)
 #   benchmarks/run.sh --quick    # seconds per figure instead of tens, and a small scale test: checks the wiring
 #
 # Needs: JDK 17+, PostgreSQL reachable at IDEMPOTENCY_BENCH_POSTGRES_URL (default
