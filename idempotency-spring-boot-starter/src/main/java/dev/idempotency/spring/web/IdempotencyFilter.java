@@ -16,6 +16,10 @@ import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
+import dev.idempotency.core.WorkContext;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -29,7 +33,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.commons.logging.Log;
@@ -55,7 +69,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
  *       (up to {@code max-response-size}) so it can be stored before the client sees it; the outcome policy stores
  *       responses below 500 and releases the key for 5xx, the configured release statuses, and responses that
- *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate.</li>
+ *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate. The
+ *       engine runs on a helper thread ({@code idempotency-claim-*}) while the handler runs on the servlet thread, so
+ *       the claim of an asynchronous request is held until its {@code AsyncContext} completes, errs or times out.</li>
  *   <li>A completed key with the same fingerprint replays the stored status, allowlisted headers and body with
  *       {@code Idempotent-Replayed: true}; a different fingerprint is 422 {@code key-reused}; a request still
  *       running is 409 {@code key-in-use} with {@code Retry-After}, after an optional wait.</li>
@@ -69,6 +85,11 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     public static final String REPLAYED_HEADER = "Idempotent-Replayed";
 
     private static final Log log = LogFactory.getLog(IdempotencyFilter.class);
+
+    /** Extra time an asynchronous request gets past its AsyncContext timeout before its key is released anyway. */
+    private static final Duration ASYNC_GRACE = Duration.ofMinutes(1);
+    /** How long the key of an asynchronous request without a timeout stays claimed at most. */
+    private static final Duration ASYNC_LIMIT_WITHOUT_TIMEOUT = Duration.ofHours(1);
 
     /** Never stored or replayed, whatever {@code replay-headers} says: they carry credentials or framing. */
     private static final Set<String> NEVER_REPLAYED = caseInsensitive(List.of("Set-Cookie", "Set-Cookie2", "Authorization",
@@ -87,6 +108,16 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
     private final Map<String, Duration> ttls = new ConcurrentHashMap<>();
+    private final ExecutorService engineThreads = Executors.newCachedThreadPool(new ThreadFactory() {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable runnable) {
+            Thread thread = new Thread(runnable, "idempotency-claim-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        }
+    });
 
     public IdempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
             IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
@@ -175,46 +206,43 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             throws IOException, ServletException {
         IdempotencyKey key = idempotentRequest.key();
         CapturingResponse capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
-        boolean[] started = {false};
+        // The engine runs on a helper thread so that its claim can outlive this servlet thread: the handler itself
+        // runs here, and the helper waits for its result, which for an asynchronous request only exists once the
+        // AsyncContext completes. Until then the key stays claimed (and its lease renewed), so a retry gets 409.
+        CompletableFuture<WorkContext> claimed = new CompletableFuture<>();
+        CompletableFuture<HttpResult> handlerResult = new CompletableFuture<>();
+        CompletableFuture<IdempotencyOutcome<HttpResult>> outcomeFuture;
+        try {
+            outcomeFuture = CompletableFuture.supplyAsync(() -> engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy,
+                    context -> {
+                        claimed.complete(context);
+                        return awaitHandler(handlerResult);
+                    }), engineThreads);
+        } catch (RejectedExecutionException e) {
+            throw new ServletException("The idempotency filter is shut down", e);
+        }
+        try {
+            CompletableFuture.anyOf(claimed, outcomeFuture).join();
+        } catch (CompletionException e) {
+            // The outcome failed before any claim; handled below.
+        }
+        if (claimed.isDone()) {
+            boolean async = runHandler(key, wrappedRequest, request, capture, chain, handlerResult, outcomeFuture);
+            if (!async) {
+                IdempotencyOutcome<HttpResult> outcome = join(outcomeFuture);
+                reportExecuted(key, (IdempotencyOutcome.Executed<HttpResult>) outcome);
+                capture.copyBodyToResponse();
+            }
+            return;
+        }
         IdempotencyOutcome<HttpResult> outcome;
         try {
-            outcome = engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy, context -> {
-                started[0] = true;
-                log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
-                chain.doFilter(wrappedRequest, capture);
-                return capture(wrappedRequest, capture);
-            });
+            outcome = join(outcomeFuture);
         } catch (IdempotencyStoreException e) {
-            if (started[0]) {
-                throw e;
-            }
             storeUnavailable(key, e, wrappedRequest, request, response, chain);
             return;
-        } catch (IdempotentWorkException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof ServletException servlet) {
-                throw servlet;
-            }
-            throw e;
         }
-        if (outcome instanceof IdempotencyOutcome.Executed<HttpResult> executed) {
-            HttpResult result = executed.result();
-            if (!result.storable()) {
-                String reason = result.unstorableReason();
-                notify(listener -> listener.responseNotStored(key, reason));
-                if (reason.equals("error sent")) {
-                    log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
-                } else {
-                    log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
-                }
-            } else {
-                log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
-            }
-            capture.copyBodyToResponse();
-        } else if (outcome instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
+        if (outcome instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
             log.debug("Replaying the stored response for " + key);
             replay(replayed.result(), response);
         } else if (outcome instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
@@ -230,6 +258,164 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     "This idempotency key was already used for a different request (method, path or body). Use a new key.", request)
                     .writeTo(response);
         }
+    }
+
+    /**
+     * Runs the handler on this thread while the engine holds the claim. A synchronous result is handed to the engine
+     * at once; an asynchronous request hands it over when its AsyncContext completes, errs or times out.
+     */
+    private boolean runHandler(IdempotencyKey key, HttpServletRequest wrappedRequest, HttpServletRequest request,
+            CapturingResponse capture, FilterChain chain, CompletableFuture<HttpResult> handlerResult,
+            CompletableFuture<IdempotencyOutcome<HttpResult>> outcomeFuture) throws IOException, ServletException {
+        log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
+        try {
+            chain.doFilter(wrappedRequest, capture);
+        } catch (IOException | ServletException | RuntimeException | Error e) {
+            handlerResult.completeExceptionally(e);
+            awaitQuietly(outcomeFuture); // the key is released before the error propagates
+            throw e;
+        }
+        if (!wrappedRequest.isAsyncStarted()) {
+            handlerResult.complete(capture(wrappedRequest, capture));
+            return false;
+        }
+        capture.streamThrough("asynchronous or streaming response");
+        AsyncContext asyncContext = wrappedRequest.getAsyncContext();
+        long timeout = asyncContext.getTimeout();
+        Duration limit = timeout > 0 ? Duration.ofMillis(timeout).plus(ASYNC_GRACE) : ASYNC_LIMIT_WITHOUT_TIMEOUT;
+        asyncContext.addListener(new ReleaseOnAsyncEnd(wrappedRequest, capture, handlerResult));
+        handlerResult.completeOnTimeout(new HttpResult(capture.getStatus(), Map.of(), new byte[0],
+                "asynchronous request still running after " + limit), limit.toMillis(), TimeUnit.MILLISECONDS);
+        outcomeFuture.whenComplete((outcome, error) -> {
+            if (error != null) {
+                log.warn("The asynchronous request for " + key + " failed; the key is released", unwrap(error));
+            } else if (outcome instanceof IdempotencyOutcome.Executed<HttpResult> executed) {
+                reportExecuted(key, executed);
+            }
+        });
+        return true;
+    }
+
+    /** Hands the result of an asynchronous request to the engine once the request is over. */
+    private final class ReleaseOnAsyncEnd implements AsyncListener {
+
+        private final HttpServletRequest request;
+        private final CapturingResponse capture;
+        private final CompletableFuture<HttpResult> handlerResult;
+
+        ReleaseOnAsyncEnd(HttpServletRequest request, CapturingResponse capture, CompletableFuture<HttpResult> handlerResult) {
+            this.request = request;
+            this.capture = capture;
+            this.handlerResult = handlerResult;
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            // Asynchronous processing started again (a further dispatch): keep listening to the new cycle.
+            event.getAsyncContext().addListener(this);
+        }
+
+        private void finish() {
+            try {
+                handlerResult.complete(capture(request, capture));
+            } catch (IOException | RuntimeException e) {
+                handlerResult.complete(new HttpResult(500, Map.of(), new byte[0], "asynchronous or streaming response"));
+            }
+        }
+    }
+
+    private void reportExecuted(IdempotencyKey key, IdempotencyOutcome.Executed<HttpResult> executed) {
+        HttpResult result = executed.result();
+        if (!result.storable()) {
+            String reason = result.unstorableReason();
+            notify(listener -> listener.responseNotStored(key, reason));
+            if (reason.equals("error sent")) {
+                log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
+            } else {
+                log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
+            }
+        } else {
+            log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
+        }
+    }
+
+    /** Waits on the engine's thread for the handler's result. */
+    private static HttpResult awaitHandler(CompletableFuture<HttpResult> handlerResult) throws Exception {
+        try {
+            return handlerResult.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception exception) {
+                throw exception;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
+    }
+
+    /** The engine's outcome; its failures are rethrown as the engine threw them. */
+    private static IdempotencyOutcome<HttpResult> join(CompletableFuture<IdempotencyOutcome<HttpResult>> outcome)
+            throws IOException, ServletException {
+        try {
+            return outcome.join();
+        } catch (CompletionException | CancellationException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof IdempotentWorkException work) {
+                cause = work.getCause();
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof ServletException servlet) {
+                throw servlet;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new ServletException(cause);
+        }
+    }
+
+    private static void awaitQuietly(CompletableFuture<?> future) {
+        try {
+            future.join();
+        } catch (CompletionException | CancellationException e) {
+            // The caller rethrows the handler's own exception.
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable cause = error;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    @Override
+    public void destroy() {
+        engineThreads.shutdownNow();
+        super.destroy();
     }
 
     private void storeUnavailable(IdempotencyKey key, IdempotencyStoreException error, HttpServletRequest wrappedRequest,
@@ -248,9 +434,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     }
 
     private HttpResult capture(HttpServletRequest request, CapturingResponse capture) throws IOException {
-        if (request.isAsyncStarted()) {
-            capture.streamThrough("asynchronous or streaming response");
-        }
         String unstorable = capture.unstorableReason();
         if (unstorable != null) {
             return new HttpResult(capture.getStatus(), Map.of(), new byte[0], unstorable);

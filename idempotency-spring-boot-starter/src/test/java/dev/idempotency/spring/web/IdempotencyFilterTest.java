@@ -310,14 +310,6 @@ class IdempotencyFilterTest {
         });
     }
 
-    private static MockHttpServletResponse sendUnchecked(MockMvc mvc, MockHttpServletRequestBuilder request) {
-        try {
-            return send(mvc, request);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     // ---- outcome policy ----
 
     @Test
@@ -432,7 +424,7 @@ class IdempotencyFilterTest {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult started = mvc.perform(post("/stream").header("Idempotency-Key", "st-1")).andReturn();
             mvc.perform(asyncDispatch(started)).andExpect(content().string("streamed #1"));
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "st-1"))).isEmpty();
+            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "st-1"));
             MvcResult again = mvc.perform(post("/stream").header("Idempotency-Key", "st-1")).andReturn();
             mvc.perform(asyncDispatch(again)).andExpect(content().string("streamed #2"));
             assertThat(controller.calls("stream")).isEqualTo(2);
@@ -440,14 +432,45 @@ class IdempotencyFilterTest {
     }
 
     @Test
-    void serverSentEventsPassThroughUnstored() {
+    void serverSentEventsPassThroughUnstoredAndReleaseTheKeyWhenTheyEnd() {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult first = mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andReturn();
             assertThat(first.getResponse().getContentAsString()).contains("event #1");
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "sse-1"))).isEmpty();
+            // Until the asynchronous request is over, the key stays claimed.
+            mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andExpect(status().isConflict());
+            mvc.perform(asyncDispatch(first));
+            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "sse-1"));
             mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andReturn();
             assertThat(controller.calls("sse")).isEqualTo(2);
         });
+    }
+
+    @Test
+    void retryWhileAnAsyncHandlerStillRunsIs409AndDoesNotRunItAgain() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            MvcResult first = mvc.perform(post("/async").header("Idempotency-Key", "a-1")).andReturn();
+            assertThat(first.getRequest().isAsyncStarted()).isTrue();
+            MockHttpServletResponse retry = send(mvc, post("/async").header("Idempotency-Key", "a-1"));
+            Thread.sleep(200);
+            int callsWhileRunning = controller.calls("async");
+            controller.asyncFinish.countDown();
+            assertThat(retry.getStatus()).as("retry while the first is still running").isEqualTo(409);
+            assertThat(retry.getContentType()).isEqualTo(PROBLEM_JSON);
+            assertThat(callsWhileRunning).as("runs for one key").isLessThanOrEqualTo(1);
+            mvc.perform(asyncDispatch(first)).andExpect(content().string("async #1"));
+            // Once the asynchronous request completed, its unstored response releases the key.
+            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "a-1"));
+            MvcResult again = mvc.perform(post("/async").header("Idempotency-Key", "a-1")).andReturn();
+            mvc.perform(asyncDispatch(again)).andExpect(content().string("async #2"));
+        });
+    }
+
+    private static void awaitReleased(IdempotencyStore store, IdempotencyKey key) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (store.find(key).isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(store.find(key)).as("record of " + key).isEmpty();
     }
 
     // ---- store outage ----
@@ -463,6 +486,36 @@ class IdempotencyFilterTest {
                     .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/store-unavailable"));
             assertThat(controller.calls("orders")).isZero();
         });
+    }
+
+    @Test
+    void storeErrorWhileWaitingForTheOwnerDoesNotRunTheHandlerConcurrently() {
+        ObservedStore store = new ObservedStore();
+        withMvc(runner().withBean(IdempotencyStore.class, () -> store).withPropertyValues("idempotency.fail-open=true",
+                "idempotency.in-flight.behavior=wait", "idempotency.in-flight.wait-timeout=5s"), (mvc, controller, context) -> {
+            CompletableFuture<MockHttpServletResponse> owner = CompletableFuture.supplyAsync(() -> sendUnchecked(mvc, post("/slow").header("Idempotency-Key", "f-1")));
+            assertThat(controller.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<MockHttpServletResponse> duplicate = CompletableFuture.supplyAsync(() -> sendUnchecked(mvc, post("/slow").header("Idempotency-Key", "f-1")));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (store.claims.get() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            store.down = true; // a blip while the duplicate polls
+            Thread.sleep(300);
+            int callsWhileOwnerRuns = controller.calls("slow");
+            controller.release.countDown();
+            assertThat(owner.get(10, TimeUnit.SECONDS).getStatus()).isEqualTo(200);
+            assertThat(duplicate.get(10, TimeUnit.SECONDS).getStatus()).isEqualTo(409);
+            assertThat(callsWhileOwnerRuns).isEqualTo(1);
+        });
+    }
+
+    private static MockHttpServletResponse sendUnchecked(MockMvc mvc, MockHttpServletRequestBuilder request) {
+        try {
+            return send(mvc, request);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
