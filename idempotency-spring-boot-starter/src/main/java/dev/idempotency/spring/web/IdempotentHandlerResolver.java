@@ -3,6 +3,7 @@ package dev.idempotency.spring.web;
 import dev.idempotency.spring.Idempotent;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -39,7 +40,11 @@ public class IdempotentHandlerResolver {
     }
 
     private final ApplicationContext context;
-    private final Map<HandlerMethod, Optional<Idempotent>> annotations = new ConcurrentHashMap<>();
+    /**
+     * Keyed by the bean type and the method, not by the {@link HandlerMethod}: the handler method of a prototype- or
+     * request-scoped controller carries a new bean instance on every request, and would add an entry each time.
+     */
+    private final Map<HandlerKey, Optional<Idempotent>> annotations = new ConcurrentHashMap<>();
     private volatile List<HandlerMapping> mappings;
 
     public IdempotentHandlerResolver(ApplicationContext context) {
@@ -67,7 +72,8 @@ public class IdempotentHandlerResolver {
             }
             Object pattern = probe.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
             if (chain.getHandler() instanceof HandlerMethod handlerMethod) {
-                Optional<Idempotent> annotation = annotations.computeIfAbsent(handlerMethod, IdempotentHandlerResolver::findAnnotation);
+                Optional<Idempotent> annotation = annotations.computeIfAbsent(
+                        new HandlerKey(handlerMethod.getBeanType(), handlerMethod.getMethod()), IdempotentHandlerResolver::findAnnotation);
                 return new Resolution(annotation.orElse(null), pattern == null ? null : pattern.toString());
             }
             return new Resolution(null, pattern == null ? null : pattern.toString());
@@ -75,10 +81,12 @@ public class IdempotentHandlerResolver {
         return Resolution.NONE;
     }
 
-    private static Optional<Idempotent> findAnnotation(HandlerMethod handlerMethod) {
-        Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(handlerMethod.getMethod(), Idempotent.class);
+    private record HandlerKey(Class<?> beanType, Method method) {}
+
+    private static Optional<Idempotent> findAnnotation(HandlerKey handler) {
+        Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(handler.method(), Idempotent.class);
         if (annotation == null) {
-            annotation = AnnotatedElementUtils.findMergedAnnotation(handlerMethod.getBeanType(), Idempotent.class);
+            annotation = AnnotatedElementUtils.findMergedAnnotation(handler.beanType(), Idempotent.class);
         }
         return Optional.ofNullable(annotation);
     }

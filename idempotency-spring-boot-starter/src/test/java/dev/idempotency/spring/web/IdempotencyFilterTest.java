@@ -612,6 +612,20 @@ class IdempotencyFilterTest {
     }
 
     @Test
+    void handlerCacheDoesNotGrowPerRequestForPrototypeControllers() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            for (int i = 0; i < 50; i++) {
+                mvc.perform(post("/proto").header("Idempotency-Key", "p-" + i)).andExpect(status().isOk());
+            }
+            mvc.perform(post("/proto").header("Idempotency-Key", "p-1")).andExpect(header().string("Idempotent-Replayed", "true"));
+            IdempotentHandlerResolver resolver = context.getBean(IdempotentHandlerResolver.class);
+            java.lang.reflect.Field field = IdempotentHandlerResolver.class.getDeclaredField("annotations");
+            field.setAccessible(true);
+            assertThat(((java.util.Map<?, ?>) field.get(resolver))).hasSizeLessThanOrEqualTo(1);
+        });
+    }
+
+    @Test
     void annotationOnTheControllerClassProtectsItsHandlers() {
         withMvc(runner(), (mvc, controller, context) -> {
             mvc.perform(post("/class-level").header("Idempotency-Key", "cl-1")).andExpect(content().string("class level #1"));
