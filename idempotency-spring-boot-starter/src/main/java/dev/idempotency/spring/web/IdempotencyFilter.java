@@ -48,7 +48,6 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.Ordered;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -107,7 +106,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final List<String> replayHeaders;
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
-    private final Map<String, Duration> ttls = new ConcurrentHashMap<>();
     private final ExecutorService engineThreads = Executors.newCachedThreadPool(new ThreadFactory() {
         private final AtomicInteger count = new AtomicInteger();
 
@@ -197,7 +195,8 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             return;
         }
         IdempotentRequest idempotentRequest = new IdempotentRequest(IdempotencyKey.of(scope, key),
-                fingerprinted.fingerprint(), ttl(annotation), inFlightWait());
+                fingerprinted.fingerprint(),
+                resolution.ttl() != null ? resolution.ttl() : properties.getTtl(), inFlightWait());
         execute(idempotentRequest, fingerprinted.request(), request, response, chain);
     }
 
@@ -495,13 +494,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");
         }
         return scope;
-    }
-
-    private Duration ttl(Idempotent annotation) {
-        if (annotation == null || annotation.ttl().isEmpty()) {
-            return properties.getTtl();
-        }
-        return ttls.computeIfAbsent(annotation.ttl(), DurationStyle::detectAndParse);
     }
 
     private Duration inFlightWait() {
