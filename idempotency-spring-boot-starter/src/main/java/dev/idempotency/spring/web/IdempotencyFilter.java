@@ -25,6 +25,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -106,6 +107,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final List<String> replayHeaders;
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
+    private final Set<Method> warnedNoPrincipal = ConcurrentHashMap.newKeySet();
     private final ExecutorService engineThreads = Executors.newCachedThreadPool(new ThreadFactory() {
         private final AtomicInteger count = new AtomicInteger();
 
@@ -182,7 +184,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     .writeTo(response);
             return;
         }
-        String scope = resolveScope(annotation, request);
+        String scope = resolveScope(annotation, resolution.handler(), request);
         RequestFingerprinter.Fingerprinted fingerprinted;
         try {
             fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
@@ -480,7 +482,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         response.flushBuffer();
     }
 
-    private String resolveScope(Idempotent annotation, HttpServletRequest request) {
+    private String resolveScope(Idempotent annotation, Method handler, HttpServletRequest request) {
         if (annotation != null && annotation.scope() == IdempotencyScope.GLOBAL) {
             return PrincipalScopeResolver.GLOBAL_SCOPE;
         }
@@ -489,6 +491,15 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             resolver = namedScopeResolvers.apply(annotation.scopeResolver());
         }
         String scope = resolver.resolveScope(request);
+        if (annotation != null && handler != null && resolver instanceof PrincipalScopeResolver
+                && PrincipalScopeResolver.GLOBAL_SCOPE.equals(scope) && warnedNoPrincipal.add(handler)) {
+            log.warn("@Idempotent " + handler.getDeclaringClass().getName() + "." + handler.getName() + "() uses the "
+                    + "principal scope, but a request reached it without an authenticated principal, so its keys are in "
+                    + "the shared 'global' scope: clients can replay each other's responses. If the endpoint needs "
+                    + "authentication, authenticate before the idempotency filter (idempotency.filter-order is "
+                    + properties.getFilterOrder() + "; Spring Security's chain runs at -100); if it is anonymous on "
+                    + "purpose, use @Idempotent(scope = GLOBAL). Logged once per handler method.");
+        }
         if (scope == null || scope.isEmpty() || scope.length() > IdempotencyKey.MAX_SCOPE_LENGTH) {
             throw new IllegalStateException(resolver.getClass().getName() + " returned the scope '" + scope
                     + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");

@@ -547,6 +547,21 @@ class IdempotencyFilterTest {
     }
 
     @Test
+    @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+    void principalScopedHandlerWithoutAPrincipalWarnsOncePerHandlerAndUsesTheGlobalScope(
+            org.springframework.boot.test.system.CapturedOutput output) {
+        withMvc(runner(), (mvc, controller, context) -> {
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-1")).andExpect(content().string("hello anonymous #1"));
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-2")).andExpect(content().string("hello anonymous #2"));
+            mvc.perform(post("/global").header("Idempotency-Key", "anon-3"));
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "anon-1"))).isPresent();
+            String warning = "TestController.whoami() uses the principal scope, but a request reached it without an authenticated principal";
+            assertThat(output.getOut().split(java.util.regex.Pattern.quote(warning), -1)).hasSize(2);
+            assertThat(output.getOut()).contains("idempotency.filter-order").doesNotContain("TestController.global()");
+        });
+    }
+
+    @Test
     void aPrincipalNamedGlobalDoesNotShareTheGlobalScope() {
         withMvc(runner(), (mvc, controller, context) -> {
             mvc.perform(post("/whoami").header("Idempotency-Key", "g")).andExpect(content().string("hello anonymous #1"));
