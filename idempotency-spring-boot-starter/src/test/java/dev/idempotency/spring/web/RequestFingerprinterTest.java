@@ -60,6 +60,39 @@ class RequestFingerprinterTest {
     }
 
     @Test
+    void reorderedValuesOfOneQueryParameterAreDifferentRequests() throws Exception {
+        assertThat(fingerprint(query("ids=1&ids=2"), "/x", "s")).isNotEqualTo(fingerprint(query("ids=2&ids=1"), "/x", "s"));
+        // Names still sort, values of one name keep their order.
+        assertThat(fingerprint(query("ids=1&b=x&ids=2"), "/x", "s")).isEqualTo(fingerprint(query("b=x&ids=1&ids=2"), "/x", "s"));
+        // "a=1&b=2" is not "a=1%26b%3D2".
+        assertThat(fingerprint(query("a=1&b=2"), "/x", "s")).isNotEqualTo(fingerprint(query("a=1%26b%3D2"), "/x", "s"));
+    }
+
+    @Test
+    void percentEncodingOfTheQueryAndPathDoesNotMatter() throws Exception {
+        assertThat(fingerprint(query("name=%41"), "/x", "s")).isEqualTo(fingerprint(query("name=A"), "/x", "s"));
+        assertThat(fingerprint(query("na%6De=A"), "/x", "s")).isEqualTo(fingerprint(query("name=A"), "/x", "s"));
+        assertThat(fingerprint(request("POST", "/orders/%31", null, null), "/orders/{id}", "s"))
+                .isEqualTo(fingerprint(request("POST", "/orders/1", null, null), "/orders/{id}", "s"));
+        assertThat(fingerprint(request("POST", "/orders/2", null, null), "/orders/{id}", "s"))
+                .isNotEqualTo(fingerprint(request("POST", "/orders/1", null, null), "/orders/{id}", "s"));
+    }
+
+    @Test
+    void theMediaTypeOfANonJsonBodyCounts() throws Exception {
+        assertThat(fingerprint(request("POST", "/x", "text/plain", "<a/>"), "/x", "s"))
+                .isNotEqualTo(fingerprint(request("POST", "/x", "application/xml", "<a/>"), "/x", "s"));
+        assertThat(fingerprint(request("POST", "/x", "Application/XML; charset=UTF-8", "<a/>"), "/x", "s"))
+                .isEqualTo(fingerprint(request("POST", "/x", "application/xml", "<a/>"), "/x", "s"));
+    }
+
+    private static MockHttpServletRequest query(String query) {
+        MockHttpServletRequest request = request("POST", "/x", null, null);
+        request.setQueryString(query);
+        return request;
+    }
+
+    @Test
     void otherBodiesAreHashedAsBytesAndStayReadable() throws Exception {
         MockHttpServletRequest request = request("POST", "/x", "text/plain", "Hello");
         RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(request, "/x", "s");
