@@ -86,6 +86,33 @@ class RequestFingerprinterTest {
                 .isEqualTo(fingerprint(request("POST", "/x", "application/xml", "<a/>"), "/x", "s"));
     }
 
+    @Test
+    void aJsonBodyWithoutADeclaredCharsetIsReadAsUtf8ThroughTheReader() throws Exception {
+        MockHttpServletRequest request = request("POST", "/x", "application/json", "{\"name\":\"Zoë €\"}");
+        assertThat(request.getCharacterEncoding()).isNull();
+        RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(request, "/x", "s");
+        assertThat(result.request().getReader().readLine()).isEqualTo("{\"name\":\"Zoë €\"}");
+        MockHttpServletRequest text = request("POST", "/x", "text/plain", null);
+        text.setContent("Zoë".getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(fingerprinter.fingerprint(text, "/x", "s").request().getReader().readLine()).isEqualTo("Zoë");
+    }
+
+    @Test
+    void charsetChangesAfterTheWriterWasObtainedAreIgnoredSoTheContentTypeMatchesTheBytes() throws Exception {
+        org.springframework.mock.web.MockHttpServletResponse real = new org.springframework.mock.web.MockHttpServletResponse();
+        CapturingResponse capture = new CapturingResponse(real, 1024);
+        capture.setContentType("text/plain;charset=UTF-8");
+        capture.getWriter().write("Zoë €");
+        capture.setCharacterEncoding("ISO-8859-1");
+        capture.setContentType("text/html;charset=UTF-16");
+        capture.setLocale(java.util.Locale.JAPAN);
+        byte[] body = capture.body();
+        org.springframework.http.MediaType sent = org.springframework.http.MediaType.parseMediaType(real.getContentType());
+        assertThat(sent.getCharset()).isEqualTo(StandardCharsets.UTF_8);
+        assertThat(sent.getSubtype()).isEqualTo("html");
+        assertThat(new String(body, sent.getCharset())).isEqualTo("Zoë €");
+    }
+
     private static MockHttpServletRequest query(String query) {
         MockHttpServletRequest request = request("POST", "/x", null, null);
         request.setQueryString(query);
