@@ -191,8 +191,11 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         } catch (RequestRejectedException e) {
             notify(listener -> listener.requestRejected(e.problem()));
             log.debug("Rejected " + scope + "/" + key + ": " + e.problem().slug());
-            int status = e.problem() == IdempotencyProblem.REQUEST_TOO_LARGE
-                    ? properties.getStatus().getRequestTooLarge() : properties.getStatus().getInvalidJson();
+            int status = switch (e.problem()) {
+                case REQUEST_TOO_LARGE -> properties.getStatus().getRequestTooLarge();
+                case INVALID_MULTIPART -> properties.getStatus().getInvalidMultipart();
+                default -> properties.getStatus().getInvalidJson();
+            };
             problem(e.problem(), status, e.getMessage(), request).writeTo(response);
             return;
         }

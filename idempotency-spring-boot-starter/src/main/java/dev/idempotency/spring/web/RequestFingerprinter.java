@@ -74,7 +74,7 @@ final class RequestFingerprinter {
         }
         if (mediaType.startsWith("multipart/")) {
             builder.add("multipart");
-            addParts(builder, request.getParts());
+            addParts(builder, parts(request));
             return new Fingerprinted(builder.build(), request);
         }
         byte[] body = readBody(request);
@@ -90,6 +90,34 @@ final class RequestFingerprinter {
             builder.add("bytes").add(mediaType).add(body);
         }
         return new Fingerprinted(builder.build(), new CachedBodyRequest(request, body));
+    }
+
+    /**
+     * The parts, or a rejection: the container throws when the body exceeds its multipart limits (413), when the
+     * body is malformed, or when the application has no multipart configuration at all (400); either way the
+     * handler could not have read it, so nothing is claimed.
+     */
+    private Collection<Part> parts(HttpServletRequest request) throws IOException, RequestRejectedException {
+        try {
+            return request.getParts();
+        } catch (ServletException | IllegalStateException | IOException e) {
+            if (isSizeLimit(e)) {
+                throw new RequestRejectedException(IdempotencyProblem.REQUEST_TOO_LARGE,
+                        "The multipart request exceeds the server's multipart size limits.");
+            }
+            throw new RequestRejectedException(IdempotencyProblem.INVALID_MULTIPART,
+                    "The multipart request body could not be parsed, so it cannot be fingerprinted.");
+        }
+    }
+
+    private static boolean isSizeLimit(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            String name = cause.getClass().getSimpleName();
+            if (name.contains("SizeLimitExceeded") || name.contains("SizeException") || name.equals("MaxUploadSizeExceededException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void checkDeclaredLength(HttpServletRequest request) throws RequestRejectedException {

@@ -113,6 +113,29 @@ class RequestFingerprinterTest {
         assertThat(new String(body, sent.getCharset())).isEqualTo("Zoë €");
     }
 
+    /** Named like the container's (Tomcat's FileUpload) exception, which is matched by name. */
+    static final class SizeLimitExceededException extends java.io.IOException {}
+
+    private static MockHttpServletRequest multipartThatFails(RuntimeException failure) {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/x") {
+            @Override
+            public java.util.Collection<jakarta.servlet.http.Part> getParts() {
+                throw failure;
+            }
+        };
+        request.setContentType("multipart/form-data; boundary=xyz");
+        return request;
+    }
+
+    @Test
+    void multipartSizeLimitsAndUnparseableMultipartAreRejectedAsProblemsNotServerErrors() {
+        assertThatThrownBy(() -> fingerprint(multipartThatFails(new IllegalStateException(new SizeLimitExceededException())), "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.REQUEST_TOO_LARGE));
+        assertThatThrownBy(() -> fingerprint(multipartThatFails(new IllegalStateException(
+                "Unable to process parts as no multi-part configuration has been provided")), "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.INVALID_MULTIPART));
+    }
+
     private static MockHttpServletRequest query(String query) {
         MockHttpServletRequest request = request("POST", "/x", null, null);
         request.setQueryString(query);
