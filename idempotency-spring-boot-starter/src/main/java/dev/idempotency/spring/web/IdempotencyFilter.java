@@ -50,6 +50,8 @@ import java.util.function.Function;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.core.Ordered;
+import org.springframework.web.cors.CorsProcessor;
+import org.springframework.web.cors.DefaultCorsProcessor;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -94,7 +96,13 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     /** Never stored or replayed, whatever {@code replay-headers} says: they carry credentials or framing. */
     private static final Set<String> NEVER_REPLAYED = caseInsensitive(List.of("Set-Cookie", "Set-Cookie2", "Authorization",
             "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate", "Content-Length", "Transfer-Encoding",
-            "Connection", "Keep-Alive", "Upgrade", "Trailer", REPLAYED_HEADER));
+            "Connection", "Keep-Alive", "Upgrade", "Trailer", "Date", "Server", REPLAYED_HEADER));
+
+    /**
+     * Never stored or replayed either: CORS headers depend on the retry's own {@code Origin} and are computed for
+     * each response from the handler's CORS configuration.
+     */
+    private static final String NEVER_REPLAYED_PREFIX = "Access-Control-";
 
     private final IdempotencyEngine engine;
     private final IdempotencyProperties properties;
@@ -107,6 +115,12 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final List<String> replayHeaders;
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
+    /**
+     * Applies the handler's CORS configuration up front, so replays and the filter's own problem responses carry
+     * the same CORS headers as a response of the handler (Spring MVC's CORS interceptor leaves a response that
+     * already has them alone).
+     */
+    private final CorsProcessor corsProcessor = new DefaultCorsProcessor();
     private final Set<Method> warnedNoPrincipal = ConcurrentHashMap.newKeySet();
     private final ExecutorService engineThreads = Executors.newCachedThreadPool(new ThreadFactory() {
         private final AtomicInteger count = new AtomicInteger();
@@ -130,7 +144,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         this.listeners = List.copyOf(listeners);
         this.keyHeader = new IdempotencyKeyHeader(new IdempotencyKeyValidator(properties.getMaxKeyLength()));
         this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes());
-        this.replayHeaders = properties.getReplayHeaders().stream().filter(name -> !NEVER_REPLAYED.contains(name)).toList();
+        this.replayHeaders = properties.getReplayHeaders().stream()
+                .filter(name -> !NEVER_REPLAYED.contains(name))
+                .filter(name -> !name.regionMatches(true, 0, NEVER_REPLAYED_PREFIX, 0, NEVER_REPLAYED_PREFIX.length()))
+                .toList();
         this.methods = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         this.methods.addAll(properties.getMethods());
         Set<Integer> releaseStatuses = Set.copyOf(properties.getReleaseStatuses());
@@ -155,6 +172,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                 && methods.contains(request.getMethod());
         if (annotation == null && !byHeader) {
             chain.doFilter(request, response);
+            return;
+        }
+        if (resolution.cors() != null && !corsProcessor.processRequest(resolution.cors(), request, response)) {
+            // A cross-origin request Spring MVC would refuse (403) before its handler: nothing is claimed.
             return;
         }
         if (headerValues.isEmpty()) {

@@ -23,6 +23,9 @@ import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerExecutionChain;
+import org.springframework.web.cors.CorsConfiguration;
+import org.springframework.web.cors.CorsConfigurationSource;
+import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.servlet.handler.AbstractHandlerMethodMapping;
 import org.springframework.web.util.ServletRequestPathUtils;
@@ -44,10 +47,12 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
      * @param pattern the best matching route pattern, or {@code null}
      * @param handler the handler method, or {@code null} when the handler is not a {@link HandlerMethod}
      * @param ttl the parsed {@link Idempotent#ttl()}, or {@code null} for the default
+     * @param cors the CORS configuration Spring MVC would apply to this request ({@code @CrossOrigin},
+     *        {@code addCorsMappings}), or {@code null}
      */
-    public record Resolution(Idempotent annotation, String pattern, Method handler, Duration ttl) {
+    public record Resolution(Idempotent annotation, String pattern, Method handler, Duration ttl, CorsConfiguration cors) {
 
-        static final Resolution NONE = new Resolution(null, null, null, null);
+        static final Resolution NONE = new Resolution(null, null, null, null, null);
     }
 
     /** What the resolver knows about one handler method, computed once. */
@@ -92,9 +97,10 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
             if (chain.getHandler() instanceof HandlerMethod handlerMethod) {
                 HandlerInfo info = annotations.computeIfAbsent(
                         new HandlerKey(handlerMethod.getBeanType(), handlerMethod.getMethod()), IdempotentHandlerResolver::inspect);
-                return new Resolution(info.annotation(), pattern == null ? null : pattern.toString(), handlerMethod.getMethod(), info.ttl());
+                return new Resolution(info.annotation(), pattern == null ? null : pattern.toString(), handlerMethod.getMethod(),
+                        info.ttl(), info.annotation() == null ? null : cors(chain, probe));
             }
-            return new Resolution(null, pattern == null ? null : pattern.toString(), null, null);
+            return new Resolution(null, pattern == null ? null : pattern.toString(), null, null, null);
         }
         return Resolution.NONE;
     }
@@ -102,6 +108,20 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
     private static final HandlerInfo NOT_IDEMPOTENT = new HandlerInfo(null, null);
 
     private record HandlerKey(Class<?> beanType, Method method) {}
+
+    /** The CORS configuration of the interceptor Spring MVC's handler mapping added to the chain, if any. */
+    private static CorsConfiguration cors(HandlerExecutionChain chain, HttpServletRequest request) {
+        for (HandlerInterceptor interceptor : chain.getInterceptorList()) {
+            if (interceptor instanceof CorsConfigurationSource source) {
+                try {
+                    return source.getCorsConfiguration(request);
+                } catch (RuntimeException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
 
     /**
      * Validates every {@link Idempotent} handler method the application's handler mappings know when the context

@@ -132,6 +132,13 @@ public class TestController {
         return out -> out.write(("streamed #" + n).getBytes(StandardCharsets.UTF_8));
     }
 
+    @org.springframework.web.bind.annotation.CrossOrigin(origins = "https://shop.example", exposedHeaders = "Idempotent-Replayed")
+    @PostMapping("/cors-order")
+    @Idempotent
+    public ResponseEntity<String> corsOrder(@RequestBody(required = false) String body) {
+        return ResponseEntity.status(HttpStatus.CREATED).body("order #" + count("cors-order"));
+    }
+
     @PostMapping("/async")
     @Idempotent
     public java.util.concurrent.Callable<String> async() {
