@@ -86,6 +86,17 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     /** Marks a replayed response, as Stripe does. */
     public static final String REPLAYED_HEADER = "Idempotent-Replayed";
 
+    /**
+     * Request attribute holding the {@link IdempotencyKey} (scope and key) that the filter claimed for the handler
+     * now running. Set only when the handler runs, never for a replay or a rejected request. A handler derives the
+     * keys for its calls to foreign systems from it, so that a run after a crash sends the same ones:
+     * <pre>{@code
+     * IdempotencyKey key = (IdempotencyKey) request.getAttribute(IdempotencyFilter.KEY_ATTRIBUTE);
+     * gateway.charge(key.derive("charge"), amount);
+     * }</pre>
+     */
+    public static final String KEY_ATTRIBUTE = IdempotencyFilter.class.getName() + ".KEY";
+
     private static final Log log = LogFactory.getLog(IdempotencyFilter.class);
 
     /** Extra time an asynchronous request gets past its AsyncContext timeout before its key is released anyway. */
@@ -252,6 +263,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             // The outcome failed before any claim; handled below.
         }
         if (claimed.isDone()) {
+            wrappedRequest.setAttribute(KEY_ATTRIBUTE, claimed.join().key());
             boolean async = runHandler(key, wrappedRequest, request, capture, chain, handlerResult, outcomeFuture);
             if (!async) {
                 IdempotencyOutcome<HttpResult> outcome = join(outcomeFuture);

@@ -78,6 +78,17 @@ class IdempotencyFilterTest {
     }
 
     @Test
+    void theHandlerSeesTheClaimedKeyAsARequestAttribute() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            MockHttpServletResponse response = send(mvc, post("/derived").header("Idempotency-Key", "\"pay-7\""));
+
+            IdempotencyKey claimed = IdempotencyKey.of("global", "pay-7");
+            assertThat(response.getStatus()).isEqualTo(200);
+            assertThat(response.getContentAsString()).isEqualTo("global pay-7 " + claimed.derive("charge"));
+        });
+    }
+
+    @Test
     void quotedStructuredFieldAndBareFormAreTheSameKey() {
         withMvc(runner(), (mvc, controller, context) -> {
             send(mvc, order("\"abc-123\"", "{}"));

@@ -1,5 +1,6 @@
 package dev.idempotency.spring.web;
 
+import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.spring.Idempotent;
 import dev.idempotency.spring.IdempotencyScope;
 import jakarta.servlet.http.HttpServletRequest;
@@ -63,6 +64,14 @@ public class TestController {
     @Idempotent(required = false)
     public String optional() {
         return "optional #" + count("optional");
+    }
+
+    @PostMapping("/derived")
+    @Idempotent
+    public String derived(HttpServletRequest request) {
+        count("derived");
+        IdempotencyKey key = (IdempotencyKey) request.getAttribute(IdempotencyFilter.KEY_ATTRIBUTE);
+        return key.scope() + " " + key.key() + " " + key.derive("charge");
     }
 
     @PostMapping("/plain")

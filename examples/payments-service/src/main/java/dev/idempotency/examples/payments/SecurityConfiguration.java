@@ -1,0 +1,46 @@
+package dev.idempotency.examples.payments;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetailsService;
+import org.springframework.security.provisioning.InMemoryUserDetailsManager;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * HTTP Basic with two demo users. The idempotency starter scopes keys by the authenticated principal, so alice and
+ * bob may both send {@code Idempotency-Key: 1} and get two independent payments.
+ *
+ * <p>Spring Security's filters run before the idempotency filter, so a request that fails authentication is
+ * answered with 401 before any key is claimed or stored.
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+    @Bean
+    SecurityFilterChain api(HttpSecurity http) throws Exception {
+        return http
+                .authorizeHttpRequests(requests -> requests
+                        .requestMatchers("/error").permitAll()
+                        .anyRequest().authenticated())
+                .httpBasic(Customizer.withDefaults())
+                // A stateless JSON API: no session, no cookie, so no CSRF token to check.
+                .csrf(csrf -> csrf.disable())
+                .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .build();
+    }
+
+    /**
+     * Demo users with plain-text passwords ({@code {noop}}) so that every request of a retry storm does not pay
+     * for a password hash; a real service keeps hashed credentials in a user store.
+     */
+    @Bean
+    UserDetailsService demoUsers() {
+        return new InMemoryUserDetailsManager(
+                User.withUsername("alice").password("{noop}alice-pass").roles("USER").build(),
+                User.withUsername("bob").password("{noop}bob-pass").roles("USER").build());
+    }
+}
