@@ -16,11 +16,16 @@ import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
+import dev.idempotency.core.WorkContext;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,13 +34,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.Ordered;
+import org.springframework.web.cors.CorsProcessor;
+import org.springframework.web.cors.DefaultCorsProcessor;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -55,7 +71,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
  *       (up to {@code max-response-size}) so it can be stored before the client sees it; the outcome policy stores
  *       responses below 500 and releases the key for 5xx, the configured release statuses, and responses that
- *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate.</li>
+ *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate. The
+ *       engine runs on a helper thread ({@code idempotency-claim-*}) while the handler runs on the servlet thread, so
+ *       the claim of an asynchronous request is held until its {@code AsyncContext} completes, errs or times out.</li>
  *   <li>A completed key with the same fingerprint replays the stored status, allowlisted headers and body with
  *       {@code Idempotent-Replayed: true}; a different fingerprint is 422 {@code key-reused}; a request still
  *       running is 409 {@code key-in-use} with {@code Retry-After}, after an optional wait.</li>
@@ -81,10 +99,21 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
 
     private static final Log log = LogFactory.getLog(IdempotencyFilter.class);
 
+    /** Extra time an asynchronous request gets past its AsyncContext timeout before its key is released anyway. */
+    private static final Duration ASYNC_GRACE = Duration.ofMinutes(1);
+    /** How long the key of an asynchronous request without a timeout stays claimed at most. */
+    private static final Duration ASYNC_LIMIT_WITHOUT_TIMEOUT = Duration.ofHours(1);
+
     /** Never stored or replayed, whatever {@code replay-headers} says: they carry credentials or framing. */
     private static final Set<String> NEVER_REPLAYED = caseInsensitive(List.of("Set-Cookie", "Set-Cookie2", "Authorization",
             "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate", "Content-Length", "Transfer-Encoding",
-            "Connection", "Keep-Alive", "Upgrade", "Trailer", REPLAYED_HEADER));
+            "Connection", "Keep-Alive", "Upgrade", "Trailer", "Date", "Server", REPLAYED_HEADER));
+
+    /**
+     * Never stored or replayed either: CORS headers depend on the retry's own {@code Origin} and are computed for
+     * each response from the handler's CORS configuration.
+     */
+    private static final String NEVER_REPLAYED_PREFIX = "Access-Control-";
 
     private final IdempotencyEngine engine;
     private final IdempotencyProperties properties;
@@ -97,7 +126,23 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final List<String> replayHeaders;
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
-    private final Map<String, Duration> ttls = new ConcurrentHashMap<>();
+    /**
+     * Applies the handler's CORS configuration up front, so replays and the filter's own problem responses carry
+     * the same CORS headers as a response of the handler (Spring MVC's CORS interceptor leaves a response that
+     * already has them alone).
+     */
+    private final CorsProcessor corsProcessor = new DefaultCorsProcessor();
+    private final Set<Method> warnedNoPrincipal = ConcurrentHashMap.newKeySet();
+    private final ExecutorService engineThreads = Executors.newCachedThreadPool(new ThreadFactory() {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable runnable) {
+            Thread thread = new Thread(runnable, "idempotency-claim-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        }
+    });
 
     public IdempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
             IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
@@ -110,7 +155,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         this.listeners = List.copyOf(listeners);
         this.keyHeader = new IdempotencyKeyHeader(new IdempotencyKeyValidator(properties.getMaxKeyLength()));
         this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes());
-        this.replayHeaders = properties.getReplayHeaders().stream().filter(name -> !NEVER_REPLAYED.contains(name)).toList();
+        this.replayHeaders = properties.getReplayHeaders().stream()
+                .filter(name -> !NEVER_REPLAYED.contains(name))
+                .filter(name -> !name.regionMatches(true, 0, NEVER_REPLAYED_PREFIX, 0, NEVER_REPLAYED_PREFIX.length()))
+                .toList();
         this.methods = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         this.methods.addAll(properties.getMethods());
         Set<Integer> releaseStatuses = Set.copyOf(properties.getReleaseStatuses());
@@ -135,6 +183,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                 && methods.contains(request.getMethod());
         if (annotation == null && !byHeader) {
             chain.doFilter(request, response);
+            return;
+        }
+        if (resolution.cors() != null && !corsProcessor.processRequest(resolution.cors(), request, response)) {
+            // A cross-origin request Spring MVC would refuse (403) before its handler: nothing is claimed.
             return;
         }
         if (headerValues.isEmpty()) {
@@ -164,20 +216,24 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     .writeTo(response);
             return;
         }
-        String scope = resolveScope(annotation, request);
+        String scope = resolveScope(annotation, resolution.handler(), request);
         RequestFingerprinter.Fingerprinted fingerprinted;
         try {
             fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
         } catch (RequestRejectedException e) {
             notify(listener -> listener.requestRejected(e.problem()));
             log.debug("Rejected " + scope + "/" + key + ": " + e.problem().slug());
-            int status = e.problem() == IdempotencyProblem.REQUEST_TOO_LARGE
-                    ? properties.getStatus().getRequestTooLarge() : properties.getStatus().getInvalidJson();
+            int status = switch (e.problem()) {
+                case REQUEST_TOO_LARGE -> properties.getStatus().getRequestTooLarge();
+                case INVALID_MULTIPART -> properties.getStatus().getInvalidMultipart();
+                default -> properties.getStatus().getInvalidJson();
+            };
             problem(e.problem(), status, e.getMessage(), request).writeTo(response);
             return;
         }
         IdempotentRequest idempotentRequest = new IdempotentRequest(IdempotencyKey.of(scope, key),
-                fingerprinted.fingerprint(), ttl(annotation), inFlightWait());
+                fingerprinted.fingerprint(),
+                resolution.ttl() != null ? resolution.ttl() : properties.getTtl(), inFlightWait());
         execute(idempotentRequest, fingerprinted.request(), request, response, chain);
     }
 
@@ -186,47 +242,44 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             throws IOException, ServletException {
         IdempotencyKey key = idempotentRequest.key();
         CapturingResponse capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
-        boolean[] started = {false};
+        // The engine runs on a helper thread so that its claim can outlive this servlet thread: the handler itself
+        // runs here, and the helper waits for its result, which for an asynchronous request only exists once the
+        // AsyncContext completes. Until then the key stays claimed (and its lease renewed), so a retry gets 409.
+        CompletableFuture<WorkContext> claimed = new CompletableFuture<>();
+        CompletableFuture<HttpResult> handlerResult = new CompletableFuture<>();
+        CompletableFuture<IdempotencyOutcome<HttpResult>> outcomeFuture;
+        try {
+            outcomeFuture = CompletableFuture.supplyAsync(() -> engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy,
+                    context -> {
+                        claimed.complete(context);
+                        return awaitHandler(handlerResult);
+                    }), engineThreads);
+        } catch (RejectedExecutionException e) {
+            throw new ServletException("The idempotency filter is shut down", e);
+        }
+        try {
+            CompletableFuture.anyOf(claimed, outcomeFuture).join();
+        } catch (CompletionException e) {
+            // The outcome failed before any claim; handled below.
+        }
+        if (claimed.isDone()) {
+            wrappedRequest.setAttribute(KEY_ATTRIBUTE, claimed.join().key());
+            boolean async = runHandler(key, wrappedRequest, request, capture, chain, handlerResult, outcomeFuture);
+            if (!async) {
+                IdempotencyOutcome<HttpResult> outcome = join(outcomeFuture);
+                reportExecuted(key, (IdempotencyOutcome.Executed<HttpResult>) outcome);
+                capture.copyBodyToResponse();
+            }
+            return;
+        }
         IdempotencyOutcome<HttpResult> outcome;
         try {
-            outcome = engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy, context -> {
-                started[0] = true;
-                wrappedRequest.setAttribute(KEY_ATTRIBUTE, context.key());
-                log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
-                chain.doFilter(wrappedRequest, capture);
-                return capture(wrappedRequest, capture);
-            });
+            outcome = join(outcomeFuture);
         } catch (IdempotencyStoreException e) {
-            if (started[0]) {
-                throw e;
-            }
             storeUnavailable(key, e, wrappedRequest, request, response, chain);
             return;
-        } catch (IdempotentWorkException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof ServletException servlet) {
-                throw servlet;
-            }
-            throw e;
         }
-        if (outcome instanceof IdempotencyOutcome.Executed<HttpResult> executed) {
-            HttpResult result = executed.result();
-            if (!result.storable()) {
-                String reason = result.unstorableReason();
-                notify(listener -> listener.responseNotStored(key, reason));
-                if (reason.equals("error sent")) {
-                    log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
-                } else {
-                    log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
-                }
-            } else {
-                log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
-            }
-            capture.copyBodyToResponse();
-        } else if (outcome instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
+        if (outcome instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
             log.debug("Replaying the stored response for " + key);
             replay(replayed.result(), response);
         } else if (outcome instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
@@ -242,6 +295,164 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     "This idempotency key was already used for a different request (method, path or body). Use a new key.", request)
                     .writeTo(response);
         }
+    }
+
+    /**
+     * Runs the handler on this thread while the engine holds the claim. A synchronous result is handed to the engine
+     * at once; an asynchronous request hands it over when its AsyncContext completes, errs or times out.
+     */
+    private boolean runHandler(IdempotencyKey key, HttpServletRequest wrappedRequest, HttpServletRequest request,
+            CapturingResponse capture, FilterChain chain, CompletableFuture<HttpResult> handlerResult,
+            CompletableFuture<IdempotencyOutcome<HttpResult>> outcomeFuture) throws IOException, ServletException {
+        log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
+        try {
+            chain.doFilter(wrappedRequest, capture);
+        } catch (IOException | ServletException | RuntimeException | Error e) {
+            handlerResult.completeExceptionally(e);
+            awaitQuietly(outcomeFuture); // the key is released before the error propagates
+            throw e;
+        }
+        if (!wrappedRequest.isAsyncStarted()) {
+            handlerResult.complete(capture(wrappedRequest, capture));
+            return false;
+        }
+        capture.streamThrough("asynchronous or streaming response");
+        AsyncContext asyncContext = wrappedRequest.getAsyncContext();
+        long timeout = asyncContext.getTimeout();
+        Duration limit = timeout > 0 ? Duration.ofMillis(timeout).plus(ASYNC_GRACE) : ASYNC_LIMIT_WITHOUT_TIMEOUT;
+        asyncContext.addListener(new ReleaseOnAsyncEnd(wrappedRequest, capture, handlerResult));
+        handlerResult.completeOnTimeout(new HttpResult(capture.getStatus(), Map.of(), new byte[0],
+                "asynchronous request still running after " + limit), limit.toMillis(), TimeUnit.MILLISECONDS);
+        outcomeFuture.whenComplete((outcome, error) -> {
+            if (error != null) {
+                log.warn("The asynchronous request for " + key + " failed; the key is released", unwrap(error));
+            } else if (outcome instanceof IdempotencyOutcome.Executed<HttpResult> executed) {
+                reportExecuted(key, executed);
+            }
+        });
+        return true;
+    }
+
+    /** Hands the result of an asynchronous request to the engine once the request is over. */
+    private final class ReleaseOnAsyncEnd implements AsyncListener {
+
+        private final HttpServletRequest request;
+        private final CapturingResponse capture;
+        private final CompletableFuture<HttpResult> handlerResult;
+
+        ReleaseOnAsyncEnd(HttpServletRequest request, CapturingResponse capture, CompletableFuture<HttpResult> handlerResult) {
+            this.request = request;
+            this.capture = capture;
+            this.handlerResult = handlerResult;
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            finish();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            // Asynchronous processing started again (a further dispatch): keep listening to the new cycle.
+            event.getAsyncContext().addListener(this);
+        }
+
+        private void finish() {
+            try {
+                handlerResult.complete(capture(request, capture));
+            } catch (IOException | RuntimeException e) {
+                handlerResult.complete(new HttpResult(500, Map.of(), new byte[0], "asynchronous or streaming response"));
+            }
+        }
+    }
+
+    private void reportExecuted(IdempotencyKey key, IdempotencyOutcome.Executed<HttpResult> executed) {
+        HttpResult result = executed.result();
+        if (!result.storable()) {
+            String reason = result.unstorableReason();
+            notify(listener -> listener.responseNotStored(key, reason));
+            if (reason.equals("error sent")) {
+                log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
+            } else {
+                log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
+            }
+        } else {
+            log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
+        }
+    }
+
+    /** Waits on the engine's thread for the handler's result. */
+    private static HttpResult awaitHandler(CompletableFuture<HttpResult> handlerResult) throws Exception {
+        try {
+            return handlerResult.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception exception) {
+                throw exception;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
+    }
+
+    /** The engine's outcome; its failures are rethrown as the engine threw them. */
+    private static IdempotencyOutcome<HttpResult> join(CompletableFuture<IdempotencyOutcome<HttpResult>> outcome)
+            throws IOException, ServletException {
+        try {
+            return outcome.join();
+        } catch (CompletionException | CancellationException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof IdempotentWorkException work) {
+                cause = work.getCause();
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof ServletException servlet) {
+                throw servlet;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new ServletException(cause);
+        }
+    }
+
+    private static void awaitQuietly(CompletableFuture<?> future) {
+        try {
+            future.join();
+        } catch (CompletionException | CancellationException e) {
+            // The caller rethrows the handler's own exception.
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable cause = error;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    @Override
+    public void destroy() {
+        engineThreads.shutdownNow();
+        super.destroy();
     }
 
     private void storeUnavailable(IdempotencyKey key, IdempotencyStoreException error, HttpServletRequest wrappedRequest,
@@ -260,9 +471,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     }
 
     private HttpResult capture(HttpServletRequest request, CapturingResponse capture) throws IOException {
-        if (request.isAsyncStarted()) {
-            capture.streamThrough("asynchronous or streaming response");
-        }
         String unstorable = capture.unstorableReason();
         if (unstorable != null) {
             return new HttpResult(capture.getStatus(), Map.of(), new byte[0], unstorable);
@@ -310,7 +518,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         response.flushBuffer();
     }
 
-    private String resolveScope(Idempotent annotation, HttpServletRequest request) {
+    private String resolveScope(Idempotent annotation, Method handler, HttpServletRequest request) {
         if (annotation != null && annotation.scope() == IdempotencyScope.GLOBAL) {
             return PrincipalScopeResolver.GLOBAL_SCOPE;
         }
@@ -319,18 +527,20 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             resolver = namedScopeResolvers.apply(annotation.scopeResolver());
         }
         String scope = resolver.resolveScope(request);
+        if (annotation != null && handler != null && resolver instanceof PrincipalScopeResolver
+                && PrincipalScopeResolver.GLOBAL_SCOPE.equals(scope) && warnedNoPrincipal.add(handler)) {
+            log.warn("@Idempotent " + handler.getDeclaringClass().getName() + "." + handler.getName() + "() uses the "
+                    + "principal scope, but a request reached it without an authenticated principal, so its keys are in "
+                    + "the shared 'global' scope: clients can replay each other's responses. If the endpoint needs "
+                    + "authentication, authenticate before the idempotency filter (idempotency.filter-order is "
+                    + properties.getFilterOrder() + "; Spring Security's chain runs at -100); if it is anonymous on "
+                    + "purpose, use @Idempotent(scope = GLOBAL). Logged once per handler method.");
+        }
         if (scope == null || scope.isEmpty() || scope.length() > IdempotencyKey.MAX_SCOPE_LENGTH) {
             throw new IllegalStateException(resolver.getClass().getName() + " returned the scope '" + scope
                     + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");
         }
         return scope;
-    }
-
-    private Duration ttl(Idempotent annotation) {
-        if (annotation == null || annotation.ttl().isEmpty()) {
-            return properties.getTtl();
-        }
-        return ttls.computeIfAbsent(annotation.ttl(), DurationStyle::detectAndParse);
     }
 
     private Duration inFlightWait() {
