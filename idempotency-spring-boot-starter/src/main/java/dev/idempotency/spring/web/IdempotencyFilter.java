@@ -1,11 +1,12 @@
 package dev.idempotency.spring.web;
 
+import dev.idempotency.core.ActiveClaim;
+import dev.idempotency.core.IdempotencyClaim;
 import dev.idempotency.core.IdempotencyEngine;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyKeyValidator;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.core.IdempotentRequest;
-import dev.idempotency.core.IdempotentWorkException;
 import dev.idempotency.core.InvalidIdempotencyKeyException;
 import dev.idempotency.core.OutcomePolicy;
 import dev.idempotency.core.store.IdempotencyStoreException;
@@ -16,7 +17,6 @@ import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
-import dev.idempotency.core.WorkContext;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -34,16 +34,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -72,8 +68,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *       (up to {@code max-response-size}) so it can be stored before the client sees it; the outcome policy stores
  *       responses below 500 and releases the key for 5xx, the configured release statuses, and responses that
  *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate. The
- *       engine runs on a helper thread ({@code idempotency-claim-*}) while the handler runs on the servlet thread, so
- *       the claim of an asynchronous request is held until its {@code AsyncContext} completes, errs or times out.</li>
+ *       claim ({@link IdempotencyEngine#begin}) and the handler both run on the servlet thread; the claim is an
+ *       {@link ActiveClaim} handle, settled when the handler returns, or, for an asynchronous request, when its
+ *       {@code AsyncContext} completes, errs or times out (released at the latest one minute after the async timeout,
+ *       or one hour after the handler returned when it has none). Until then its lease is renewed, so a retry gets
+ *       409.</li>
  *   <li>A completed key with the same fingerprint replays the stored status, allowlisted headers and body with
  *       {@code Idempotent-Replayed: true}; a different fingerprint is 422 {@code key-reused}; a request still
  *       running is 409 {@code key-in-use} with {@code Retry-After}, after an optional wait.</li>
@@ -133,16 +132,11 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
      */
     private final CorsProcessor corsProcessor = new DefaultCorsProcessor();
     private final Set<Method> warnedNoPrincipal = ConcurrentHashMap.newKeySet();
-    private final ExecutorService engineThreads = Executors.newCachedThreadPool(new ThreadFactory() {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable runnable) {
-            Thread thread = new Thread(runnable, "idempotency-claim-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        }
-    });
+    /**
+     * Runs the safety limits of asynchronous requests, one delayed task per request (cancelled when the request ends)
+     * on one daemon thread shared by all of them, which exits when no request needs it.
+     */
+    private final ScheduledThreadPoolExecutor asyncLimits = asyncLimitScheduler();
 
     public IdempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
             IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
@@ -241,55 +235,28 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         IdempotencyKey key = idempotentRequest.key();
-        CapturingResponse capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
-        // The engine runs on a helper thread so that its claim can outlive this servlet thread: the handler itself
-        // runs here, and the helper waits for its result, which for an asynchronous request only exists once the
-        // AsyncContext completes. Until then the key stays claimed (and its lease renewed), so a retry gets 409.
-        CompletableFuture<WorkContext> claimed = new CompletableFuture<>();
-        CompletableFuture<HttpResult> handlerResult = new CompletableFuture<>();
-        CompletableFuture<IdempotencyOutcome<HttpResult>> outcomeFuture;
+        IdempotencyClaim<HttpResult> claim;
         try {
-            outcomeFuture = CompletableFuture.supplyAsync(() -> engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy,
-                    context -> {
-                        claimed.complete(context);
-                        return awaitHandler(handlerResult);
-                    }), engineThreads);
-        } catch (RejectedExecutionException e) {
-            throw new ServletException("The idempotency filter is shut down", e);
-        }
-        try {
-            CompletableFuture.anyOf(claimed, outcomeFuture).join();
-        } catch (CompletionException e) {
-            // The outcome failed before any claim; handled below.
-        }
-        if (claimed.isDone()) {
-            wrappedRequest.setAttribute(KEY_ATTRIBUTE, claimed.join().key());
-            boolean async = runHandler(key, wrappedRequest, request, capture, chain, handlerResult, outcomeFuture);
-            if (!async) {
-                IdempotencyOutcome<HttpResult> outcome = join(outcomeFuture);
-                reportExecuted(key, (IdempotencyOutcome.Executed<HttpResult>) outcome);
-                capture.copyBodyToResponse();
-            }
-            return;
-        }
-        IdempotencyOutcome<HttpResult> outcome;
-        try {
-            outcome = join(outcomeFuture);
+            claim = engine.begin(idempotentRequest, HttpResult.CODEC, outcomePolicy);
         } catch (IdempotencyStoreException e) {
+            // Thrown only when nothing is known about the key: the one case fail-open may run the handler.
             storeUnavailable(key, e, wrappedRequest, request, response, chain);
             return;
         }
-        if (outcome instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
+        if (claim instanceof ActiveClaim<HttpResult> active) {
+            wrappedRequest.setAttribute(KEY_ATTRIBUTE, active.key());
+            runHandler(key, active, wrappedRequest, request, response, chain);
+        } else if (claim instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
             log.debug("Replaying the stored response for " + key);
             replay(replayed.result(), response);
-        } else if (outcome instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
+        } else if (claim instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
             log.debug("Rejected " + key + ": a request with this key is still running");
             long seconds = Math.max(1, (inProgress.retryAfter().toMillis() + 999) / 1000);
             response.setHeader("Retry-After", Long.toString(seconds));
             problem(IdempotencyProblem.KEY_IN_USE, properties.getStatus().getKeyInUse(),
                     "A request with this idempotency key is still being processed. Retry after " + seconds + " seconds.", request)
                     .writeTo(response);
-        } else if (outcome instanceof IdempotencyOutcome.FingerprintMismatch<HttpResult>) {
+        } else if (claim instanceof IdempotencyOutcome.FingerprintMismatch<HttpResult>) {
             log.info("Rejected " + key + ": the key was used before for a different request");
             problem(IdempotencyProblem.KEY_REUSED, properties.getStatus().getKeyReused(),
                     "This idempotency key was already used for a different request (method, path or body). Use a new key.", request)
@@ -298,67 +265,97 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     }
 
     /**
-     * Runs the handler on this thread while the engine holds the claim. A synchronous result is handed to the engine
-     * at once; an asynchronous request hands it over when its AsyncContext completes, errs or times out.
+     * Runs the handler on this thread while {@code claim} holds the key. A synchronous result settles the claim at
+     * once; an asynchronous request settles it when its AsyncContext completes, errs or times out, or when the safety
+     * limit runs out, whichever comes first. Until then the key stays claimed (its lease renewed by the engine's
+     * heartbeat), so a retry gets 409.
      */
-    private boolean runHandler(IdempotencyKey key, HttpServletRequest wrappedRequest, HttpServletRequest request,
-            CapturingResponse capture, FilterChain chain, CompletableFuture<HttpResult> handlerResult,
-            CompletableFuture<IdempotencyOutcome<HttpResult>> outcomeFuture) throws IOException, ServletException {
+    private void runHandler(IdempotencyKey key, ActiveClaim<HttpResult> claim, HttpServletRequest wrappedRequest,
+            HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
+        CapturingResponse capture;
         try {
+            capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
             chain.doFilter(wrappedRequest, capture);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            handlerResult.completeExceptionally(e);
-            awaitQuietly(outcomeFuture); // the key is released before the error propagates
+            claim.abandon(e); // the key is released before the error propagates
             throw e;
         }
         if (!wrappedRequest.isAsyncStarted()) {
-            handlerResult.complete(capture(wrappedRequest, capture));
-            return false;
+            HttpResult result;
+            try {
+                result = capture(wrappedRequest, capture);
+            } catch (IOException | RuntimeException | Error e) {
+                claim.abandon(e);
+                throw e;
+            }
+            reportExecuted(key, claim.finish(result));
+            capture.copyBodyToResponse();
+            return;
         }
-        capture.streamThrough("asynchronous or streaming response");
-        AsyncContext asyncContext = wrappedRequest.getAsyncContext();
+        AsyncContext asyncContext;
+        try {
+            capture.streamThrough("asynchronous or streaming response");
+            asyncContext = wrappedRequest.getAsyncContext();
+        } catch (IOException | RuntimeException | Error e) {
+            claim.abandon(e);
+            throw e;
+        }
         long timeout = asyncContext.getTimeout();
         Duration limit = timeout > 0 ? Duration.ofMillis(timeout).plus(ASYNC_GRACE) : ASYNC_LIMIT_WITHOUT_TIMEOUT;
-        asyncContext.addListener(new ReleaseOnAsyncEnd(wrappedRequest, capture, handlerResult));
-        handlerResult.completeOnTimeout(new HttpResult(capture.getStatus(), Map.of(), new byte[0],
-                "asynchronous request still running after " + limit), limit.toMillis(), TimeUnit.MILLISECONDS);
-        outcomeFuture.whenComplete((outcome, error) -> {
-            if (error != null) {
-                log.warn("The asynchronous request for " + key + " failed; the key is released", unwrap(error));
-            } else if (outcome instanceof IdempotencyOutcome.Executed<HttpResult> executed) {
-                reportExecuted(key, executed);
-            }
-        });
-        return true;
+        AsyncSettlement settlement = new AsyncSettlement(key, claim, wrappedRequest, capture);
+        asyncContext.addListener(settlement);
+        settlement.scheduleLimit(limit);
     }
 
-    /** Hands the result of an asynchronous request to the engine once the request is over. */
-    private final class ReleaseOnAsyncEnd implements AsyncListener {
+    /**
+     * Settles the claim of an asynchronous request once the request is over: when its AsyncContext completes, errs or
+     * times out, or, should the container never report that, when the safety limit runs out.
+     */
+    private final class AsyncSettlement implements AsyncListener {
 
+        private final IdempotencyKey key;
+        private final ActiveClaim<HttpResult> claim;
         private final HttpServletRequest request;
         private final CapturingResponse capture;
-        private final CompletableFuture<HttpResult> handlerResult;
+        private final AtomicBoolean settled = new AtomicBoolean();
+        private volatile ScheduledFuture<?> limitTask;
 
-        ReleaseOnAsyncEnd(HttpServletRequest request, CapturingResponse capture, CompletableFuture<HttpResult> handlerResult) {
+        AsyncSettlement(IdempotencyKey key, ActiveClaim<HttpResult> claim, HttpServletRequest request, CapturingResponse capture) {
+            this.key = key;
+            this.claim = claim;
             this.request = request;
             this.capture = capture;
-            this.handlerResult = handlerResult;
+        }
+
+        void scheduleLimit(Duration limit) {
+            try {
+                limitTask = asyncLimits.schedule(() -> settle(new HttpResult(capture.getStatus(), Map.of(), new byte[0],
+                        "asynchronous request still running after " + limit)), limit.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // The filter is being destroyed: the AsyncContext's end still settles the claim.
+                log.debug("No safety limit for the asynchronous request " + key + ": the filter is shut down");
+                return;
+            }
+            if (settled.get()) {
+                limitTask.cancel(false);
+            }
         }
 
         @Override
         public void onComplete(AsyncEvent event) {
-            finish();
+            settleWithResponse();
         }
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            finish();
+            settleWithResponse();
         }
 
         @Override
         public void onError(AsyncEvent event) {
-            finish();
+            settleWithResponse();
         }
 
         @Override
@@ -367,11 +364,31 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             event.getAsyncContext().addListener(this);
         }
 
-        private void finish() {
+        private void settleWithResponse() {
+            if (settled.get()) {
+                return;
+            }
+            HttpResult result;
             try {
-                handlerResult.complete(capture(request, capture));
+                result = capture(request, capture);
             } catch (IOException | RuntimeException e) {
-                handlerResult.complete(new HttpResult(500, Map.of(), new byte[0], "asynchronous or streaming response"));
+                result = new HttpResult(500, Map.of(), new byte[0], "asynchronous or streaming response");
+            }
+            settle(result);
+        }
+
+        private void settle(HttpResult result) {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
+            ScheduledFuture<?> limit = limitTask;
+            if (limit != null) {
+                limit.cancel(false);
+            }
+            try {
+                reportExecuted(key, claim.finish(result));
+            } catch (RuntimeException | Error e) {
+                log.warn("The asynchronous request for " + key + " failed; the key is released", e);
             }
         }
     }
@@ -391,67 +408,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         }
     }
 
-    /** Waits on the engine's thread for the handler's result. */
-    private static HttpResult awaitHandler(CompletableFuture<HttpResult> handlerResult) throws Exception {
-        try {
-            return handlerResult.get();
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof Exception exception) {
-                throw exception;
-            }
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            throw e;
-        }
-    }
-
-    /** The engine's outcome; its failures are rethrown as the engine threw them. */
-    private static IdempotencyOutcome<HttpResult> join(CompletableFuture<IdempotencyOutcome<HttpResult>> outcome)
-            throws IOException, ServletException {
-        try {
-            return outcome.join();
-        } catch (CompletionException | CancellationException e) {
-            Throwable cause = unwrap(e);
-            if (cause instanceof IdempotentWorkException work) {
-                cause = work.getCause();
-            }
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof ServletException servlet) {
-                throw servlet;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            throw new ServletException(cause);
-        }
-    }
-
-    private static void awaitQuietly(CompletableFuture<?> future) {
-        try {
-            future.join();
-        } catch (CompletionException | CancellationException e) {
-            // The caller rethrows the handler's own exception.
-        }
-    }
-
-    private static Throwable unwrap(Throwable error) {
-        Throwable cause = error;
-        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause;
-    }
-
     @Override
     public void destroy() {
-        engineThreads.shutdownNow();
+        // Pending safety limits are dropped: the AsyncContexts still running settle their claims when they end.
+        asyncLimits.shutdownNow();
         super.destroy();
     }
 
@@ -560,6 +520,19 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                 log.warn("An IdempotencyWebListener failed", e);
             }
         }
+    }
+
+    private static ScheduledThreadPoolExecutor asyncLimitScheduler() {
+        AtomicInteger count = new AtomicInteger();
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "idempotency-async-limit-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        scheduler.setRemoveOnCancelPolicy(true);
+        scheduler.setKeepAliveTime(30, TimeUnit.SECONDS);
+        scheduler.allowCoreThreadTimeOut(true);
+        return scheduler;
     }
 
     private static Set<String> caseInsensitive(List<String> names) {
