@@ -19,7 +19,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,7 +30,10 @@ import java.util.function.Supplier;
  * Runs work at most once per key: the claim-then-complete protocol, written once for every caller (the HTTP
  * filter, message consumers, webhooks, scheduled jobs).
  *
- * <p>For each {@link #execute} call:
+ * <p>{@link #begin} performs steps 1 to 3 and, when the claim is acquired, returns it as an {@link ActiveClaim}
+ * whose heartbeat (step 4) already runs; the caller runs the work, on any thread, and settles the claim with
+ * {@link ActiveClaim#finish} (step 5) or {@link ActiveClaim#abandon} (step 6). {@link #execute} does all of it around
+ * an {@link IdempotentWork} on the calling thread. For each request:
  * <ol>
  *   <li>Claim the key in the store with a fresh {@link OwnerToken}, a lease and a TTL. The claim is one atomic
  *       store operation, so of many concurrent requests with one key exactly one acquires it.</li>
@@ -43,19 +45,24 @@ import java.util.function.Supplier;
  *       re-claiming with backoff (a re-claim replays the result once the other worker completes, or takes the key
  *       over once its lease expires); when the wait is over, is interrupted, or a re-claim fails in the store, return
  *       {@link IdempotencyOutcome.InProgress}.</li>
- *   <li>If the claim is acquired, run the work while a heartbeat renews the lease every
- *       {@code heartbeatInterval}, each renewal on its own thread so a slow one cannot starve other claims. A
- *       heartbeat that finds the key taken over, or that could not renew it for a whole lease, marks the run as having
- *       lost ownership.</li>
- *   <li>When the work returns, stop the heartbeat and ask the {@link OutcomePolicy}: store means
- *       {@code complete} with the encoded result, otherwise {@code release}. Both are fenced by the owner token,
- *       so a run that lost its lease can neither overwrite nor delete the new owner's record; it is told so
- *       ({@link Completion#OWNERSHIP_LOST}) and the new owner's record stays as it is.</li>
- *   <li>When the work throws, stop the heartbeat, release the claim (fenced), and rethrow, so the caller can
- *       retry.</li>
- *   <li>If the store fails during claim, nothing runs and {@link IdempotencyStoreException} propagates: the engine
- *       fails closed. If it fails during complete or release, the result is still returned; the record stays in
- *       progress until its lease expires, and then a retry runs afresh.</li>
+ *   <li>If the claim is acquired, start a heartbeat at once that renews the lease every {@code heartbeatInterval},
+ *       each renewal on its own thread so a slow one cannot starve other claims, and run the work. A heartbeat that
+ *       finds the key taken over, or that could not renew it for a whole lease, marks the run as having lost
+ *       ownership. The heartbeat runs until the claim is settled (step 5 or 6), however long that is and whichever
+ *       thread settles it.</li>
+ *   <li>When the work returns ({@link ActiveClaim#finish}), ask the {@link OutcomePolicy}, stop the heartbeat, and
+ *       store means {@code complete} with the encoded result, otherwise {@code release}. Both are fenced by the owner
+ *       token, so a run that lost its lease can neither overwrite nor delete the new owner's record; it is told so
+ *       ({@link Completion#OWNERSHIP_LOST}) and the new owner's record stays as it is. A policy or codec that throws
+ *       counts as a failure of the work (step 6).</li>
+ *   <li>When the work throws ({@link ActiveClaim#abandon}), stop the heartbeat and release the claim (fenced), so
+ *       the caller can retry; {@code execute} then rethrows. A claim is settled once: a second {@code finish} or
+ *       {@code abandon}, from any thread, changes nothing.</li>
+ *   <li>If the store fails during the first claim, nothing runs and {@link IdempotencyStoreException} propagates:
+ *       the engine fails closed. (A re-claim that fails while waiting for another worker answers
+ *       {@link IdempotencyOutcome.InProgress}, as in step 3, since the key is known to be held.) If it fails during
+ *       complete or release, the result is still returned; the record stays in progress until its lease expires, and
+ *       then a retry runs afresh.</li>
  * </ol>
  *
  * <p>Instances are thread-safe and meant to be shared. {@link #close()} stops the heartbeat scheduler if the
@@ -106,17 +113,47 @@ public final class IdempotencyEngine implements AutoCloseable {
     }
 
     /**
-     * Runs {@code work} at most once per key; see the class Javadoc for the protocol.
+     * Runs {@code work} at most once per key; see the class Javadoc for the protocol. The work runs on the calling
+     * thread, after {@link #begin} acquired the claim, with the {@link ActiveClaim} as its context.
      *
      * @throws IdempotencyStoreException when the key could not be claimed; the work did not run
      * @throws IdempotentWorkException wrapping a checked exception thrown by the work, after the claim was released
      */
     public <T> IdempotencyOutcome<T> execute(
             IdempotentRequest request, ResultCodec<T> codec, OutcomePolicy<T> policy, IdempotentWork<T> work) {
+        Objects.requireNonNull(work, "work");
+        IdempotencyClaim<T> claim = begin(request, codec, policy);
+        if (!(claim instanceof ActiveClaim<T> active)) {
+            return notExecuted(claim);
+        }
+        T result;
+        try {
+            result = work.run(active);
+        } catch (Throwable failure) {
+            active.abandon(failure);
+            throw rethrow(failure);
+        }
+        return active.finish(result);
+    }
+
+    /**
+     * Claims the key for work the caller runs itself: steps 1 to 3 of the protocol in the class Javadoc. Waits for
+     * another worker that holds the key for up to the request's in-flight wait.
+     *
+     * <p>When the claim is acquired, the answer is an {@link ActiveClaim} whose lease heartbeat already runs; the
+     * caller must settle it, with {@link ActiveClaim#finish} once the work returned or {@link ActiveClaim#abandon} if
+     * it failed, from any thread. Otherwise the work must not run, and the answer is the outcome for the caller:
+     * {@link IdempotencyOutcome.Replayed}, {@link IdempotencyOutcome.InProgress} or
+     * {@link IdempotencyOutcome.FingerprintMismatch}.
+     *
+     * @param policy decides, when the claim is finished, whether its result is stored or the key released
+     * @throws IdempotencyStoreException when the store failed and nothing is known about the key; the work must not
+     *     run (or, for a caller that fails open, runs unprotected)
+     */
+    public <T> IdempotencyClaim<T> begin(IdempotentRequest request, ResultCodec<T> codec, OutcomePolicy<T> policy) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(policy, "policy");
-        Objects.requireNonNull(work, "work");
         // A record must outlive its lease, or a running claim could expire under its owner; a shorter per-request
         // TTL is raised to the lease rather than failing every request that names it.
         Duration ttl = request.ttl() != null ? max(request.ttl(), lease) : defaultTtl;
@@ -138,7 +175,7 @@ public final class IdempotencyEngine implements AutoCloseable {
             }
             IdempotencyRecord record = claim.record();
             if (claim instanceof ClaimResult.Acquired acquired) {
-                return run(request.key(), acquired, ttl, codec, policy, work);
+                return activate(request.key(), acquired, ttl, codec, policy);
             }
             if (!record.fingerprint().equals(request.fingerprint())) {
                 listener.fingerprintMismatch(request.key());
@@ -201,37 +238,24 @@ public final class IdempotencyEngine implements AutoCloseable {
         return result;
     }
 
-    private <T> IdempotencyOutcome<T> run(
-            IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl, ResultCodec<T> codec,
-            OutcomePolicy<T> policy, IdempotentWork<T> work) {
-        OwnerToken owner = acquired.record().ownerToken();
-        RunningWork context = new RunningWork(key, owner, acquired);
-        LeaseHeartbeat heartbeat = null;
-        T result;
-        StoredResponse encoded;
-        boolean store;
+    private <T> ActiveClaim<T> activate(IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl,
+            ResultCodec<T> codec, OutcomePolicy<T> policy) {
+        ActiveClaim<T> claim = new ActiveClaim<>(this, key, acquired, ttl, codec, policy);
+        OwnerToken owner = claim.ownerToken();
         try {
-            heartbeat = LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease,
+            claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease,
                     () -> timed(StoreOperation.RENEW, key, () -> this.store.renew(key, owner, lease)),
-                    context::markOwnershipLost,
-                    error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error));
-            result = work.run(context);
-            store = policy.shouldStore(result);
-            encoded = store ? codec.encode(result) : null;
-        } catch (Throwable failure) {
-            stop(heartbeat);
-            releaseAfterFailure(key, owner, failure);
-            listener.failed(key, failure);
-            throw rethrow(failure);
-        } finally {
-            stop(heartbeat);
+                    claim::markOwnershipLost,
+                    error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error)));
+        } catch (RuntimeException | Error failure) {
+            // No heartbeat (the engine is closed, say): the claim is released rather than left to expire.
+            claim.abandon(failure);
+            throw failure;
         }
-        Completion completion = store ? complete(key, owner, encoded, ttl) : release(key, owner);
-        listener.executed(key, completion, acquired.takeover());
-        return new IdempotencyOutcome.Executed<>(result, completion, acquired.takeover());
+        return claim;
     }
 
-    private Completion complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration ttl) {
+    Completion complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration ttl) {
         try {
             CompleteResult result = timed(StoreOperation.COMPLETE, key, () -> this.store.complete(key, owner, response, ttl));
             if (result instanceof CompleteResult.OwnershipLost) {
@@ -248,7 +272,7 @@ public final class IdempotencyEngine implements AutoCloseable {
         }
     }
 
-    private Completion release(IdempotencyKey key, OwnerToken owner) {
+    Completion release(IdempotencyKey key, OwnerToken owner) {
         try {
             ReleaseResult result = timed(StoreOperation.RELEASE, key, () -> store.release(key, owner));
             if (result instanceof ReleaseResult.OwnershipLost) {
@@ -262,15 +286,33 @@ public final class IdempotencyEngine implements AutoCloseable {
         }
     }
 
-    private void releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure) {
+    Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure) {
         try {
             if (timed(StoreOperation.RELEASE, key, () -> store.release(key, owner)) instanceof ReleaseResult.OwnershipLost) {
                 listener.ownershipLost(key);
+                return Completion.OWNERSHIP_LOST;
             }
+            return Completion.RELEASED;
         } catch (RuntimeException releaseError) {
             // timed() has reported it to the listener; the work's own failure is what the caller must see.
             failure.addSuppressed(releaseError);
+            return Completion.STORE_FAILED;
         }
+    }
+
+    /** A fenced checkpoint; {@code false} when another worker has taken the key over. */
+    boolean checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint) {
+        RenewResult result = timed(StoreOperation.CHECKPOINT, key, () -> store.checkpoint(key, owner, recoveryPoint, lease));
+        return !(result instanceof RenewResult.OwnershipLost);
+    }
+
+    void ownershipLostWhileRunning(IdempotencyKey key) {
+        LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
+        listener.ownershipLost(key);
+    }
+
+    IdempotencyListener listener() {
+        return listener;
     }
 
     private <R> R timed(StoreOperation operation, IdempotencyKey key, Supplier<R> call) {
@@ -293,6 +335,20 @@ public final class IdempotencyEngine implements AutoCloseable {
             return MIN_RETRY_AFTER;
         }
         return min(left, lease);
+    }
+
+    /** The outcome a claim that was not acquired stands for. */
+    private static <T> IdempotencyOutcome<T> notExecuted(IdempotencyClaim<T> claim) {
+        if (claim instanceof IdempotencyOutcome.Replayed<T> replayed) {
+            return replayed;
+        }
+        if (claim instanceof IdempotencyOutcome.InProgress<T> inProgress) {
+            return inProgress;
+        }
+        if (claim instanceof IdempotencyOutcome.FingerprintMismatch<T> mismatch) {
+            return mismatch;
+        }
+        throw new IllegalStateException("not an outcome: " + claim);
     }
 
     private static RuntimeException rethrow(Throwable failure) {
@@ -324,12 +380,6 @@ public final class IdempotencyEngine implements AutoCloseable {
         }
     }
 
-    private static void stop(LeaseHeartbeat heartbeat) {
-        if (heartbeat != null) {
-            heartbeat.stop();
-        }
-    }
-
     private static ScheduledExecutorService defaultScheduler() {
         ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("idempotency-heartbeat"));
         // After close(), heartbeats of runs still in progress keep going until each run stops its own.
@@ -344,62 +394,6 @@ public final class IdempotencyEngine implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         };
-    }
-
-    private final class RunningWork implements WorkContext {
-
-        private final IdempotencyKey key;
-        private final OwnerToken owner;
-        private final ClaimResult.Acquired acquired;
-        private volatile boolean ownershipLost;
-
-        RunningWork(IdempotencyKey key, OwnerToken owner, ClaimResult.Acquired acquired) {
-            this.key = key;
-            this.owner = owner;
-            this.acquired = acquired;
-        }
-
-        @Override
-        public IdempotencyKey key() {
-            return key;
-        }
-
-        @Override
-        public OwnerToken ownerToken() {
-            return owner;
-        }
-
-        @Override
-        public boolean isTakeover() {
-            return acquired.takeover();
-        }
-
-        @Override
-        public Optional<RecoveryPoint> recoveryPoint() {
-            return acquired.record().lastRecoveryPoint();
-        }
-
-        @Override
-        public void checkpoint(RecoveryPoint recoveryPoint) {
-            RenewResult result = timed(StoreOperation.CHECKPOINT, key, () -> store.checkpoint(key, owner, recoveryPoint, lease));
-            if (result instanceof RenewResult.OwnershipLost) {
-                markOwnershipLost();
-                throw new OwnershipLostException(key);
-            }
-        }
-
-        @Override
-        public boolean ownershipLost() {
-            return ownershipLost;
-        }
-
-        void markOwnershipLost() {
-            if (!ownershipLost) {
-                ownershipLost = true;
-                LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
-                listener.ownershipLost(key);
-            }
-        }
     }
 
     /**

@@ -3,7 +3,10 @@ package dev.idempotency.core;
 import dev.idempotency.core.store.IdempotencyRecord;
 import java.time.Duration;
 
-/** What {@link IdempotencyEngine#execute} did with one request. */
+/**
+ * What {@link IdempotencyEngine#execute} did with one request. {@link Replayed}, {@link InProgress} and
+ * {@link FingerprintMismatch} are also what {@link IdempotencyEngine#begin} answers when the work must not run.
+ */
 public sealed interface IdempotencyOutcome<T> {
 
     /** What became of an executed run's result. */
@@ -36,7 +39,7 @@ public sealed interface IdempotencyOutcome<T> {
      * @param result the decoded stored result
      * @param record the completed record it came from
      */
-    record Replayed<T>(T result, IdempotencyRecord record) implements IdempotencyOutcome<T> {}
+    record Replayed<T>(T result, IdempotencyRecord record) implements IdempotencyOutcome<T>, IdempotencyClaim<T> {}
 
     /**
      * Another request with the same key and payload is still running; the work did not run.
@@ -44,12 +47,12 @@ public sealed interface IdempotencyOutcome<T> {
      * @param record the other request's record
      * @param retryAfter a hint for when to retry: the time left on the other request's lease, at least one second
      */
-    record InProgress<T>(IdempotencyRecord record, Duration retryAfter) implements IdempotencyOutcome<T> {}
+    record InProgress<T>(IdempotencyRecord record, Duration retryAfter) implements IdempotencyOutcome<T>, IdempotencyClaim<T> {}
 
     /**
      * The key is in use, completed or in progress, for a different payload; the work did not run.
      *
      * @param record the record whose fingerprint differs
      */
-    record FingerprintMismatch<T>(IdempotencyRecord record) implements IdempotencyOutcome<T> {}
+    record FingerprintMismatch<T>(IdempotencyRecord record) implements IdempotencyOutcome<T>, IdempotencyClaim<T> {}
 }

@@ -20,6 +20,8 @@ public enum IdempotencyProblem {
     REQUEST_TOO_LARGE("request-too-large", "Request too large"),
     /** A JSON request body could not be parsed, so it cannot be fingerprinted. */
     INVALID_JSON("invalid-json", "Invalid JSON body"),
+    /** A multipart request body could not be parsed (malformed, or the application has no multipart support). */
+    INVALID_MULTIPART("invalid-multipart", "Invalid multipart body"),
     /** The idempotency store could not be reached; the handler did not run. */
     STORE_UNAVAILABLE("store-unavailable", "Idempotency store unavailable");
 

@@ -296,6 +296,9 @@ public class IdempotencyProperties {
         /** Status when a JSON request body cannot be parsed, so it cannot be fingerprinted. */
         private int invalidJson = 400;
 
+        /** Status when a multipart request body cannot be parsed, so it cannot be fingerprinted. */
+        private int invalidMultipart = 400;
+
         /** Status when the store cannot be reached and {@code fail-open} is off. */
         private int storeUnavailable = 503;
 
@@ -345,6 +348,14 @@ public class IdempotencyProperties {
 
         public void setInvalidJson(int invalidJson) {
             this.invalidJson = invalidJson;
+        }
+
+        public int getInvalidMultipart() {
+            return invalidMultipart;
+        }
+
+        public void setInvalidMultipart(int invalidMultipart) {
+            this.invalidMultipart = invalidMultipart;
         }
 
         public int getStoreUnavailable() {

@@ -21,7 +21,9 @@ import java.util.TreeMap;
  *   <li>strings re-escaped minimally: only {@code "}, {@code \} and control characters are escaped, so
  *       {@code "\u0041"} and {@code "A"} are equal;</li>
  *   <li>numbers compared by value: {@code 1}, {@code 1.0}, {@code 1e0} and {@code 10E-1} are equal, written as
- *       {@link BigDecimal#stripTrailingZeros()} prints them;</li>
+ *       {@link BigDecimal#stripTrailingZeros()} prints them, but computed textually in linear time; a number longer
+ *       than {@value #MAX_NUMBER_LENGTH} characters is rejected;</li>
+ *   <li>strings with an unpaired UTF-16 surrogate ({@code "\\ud800"}) are rejected;</li>
  *   <li>{@code true}, {@code false} and {@code null} as they are.</li>
  * </ol>
  * Input is one JSON value (RFC 8259) nested at most {@value #MAX_DEPTH} deep; anything else is an
@@ -31,6 +33,15 @@ public final class JsonCanonicalizer {
 
     /** Deepest nesting accepted; deeper documents are rejected rather than risking a stack overflow. */
     public static final int MAX_DEPTH = 256;
+
+    /**
+     * Longest number accepted, in characters, as Jackson's {@code StreamReadConstraints} limits numbers: longer ones
+     * are rejected rather than spending time on them.
+     */
+    public static final int MAX_NUMBER_LENGTH = 1000;
+
+    /** Largest exponent accepted; BigDecimal (and so any Java binding) cannot represent larger ones. */
+    private static final long MAX_EXPONENT = 10L * Integer.MAX_VALUE;
 
     private final String text;
     private int pos;
@@ -171,6 +182,7 @@ public final class JsonCanonicalizer {
     }
 
     private String string() {
+        int start = pos;
         pos++;
         StringBuilder value = new StringBuilder();
         while (true) {
@@ -179,6 +191,7 @@ public final class JsonCanonicalizer {
             }
             char c = text.charAt(pos++);
             if (c == '"') {
+                checkSurrogates(value, start);
                 return value.toString();
             }
             if (c < 0x20) {
@@ -200,6 +213,22 @@ public final class JsonCanonicalizer {
                 case 't' -> value.append('\t');
                 case 'u' -> value.append(unicodeEscape());
                 default -> throw new InvalidJsonException("invalid escape '\\" + printable(escaped) + "'", pos - 1);
+            }
+        }
+    }
+
+    /**
+     * Rejects a string with an unpaired surrogate (such as {@code "\\ud800"}): it is not Unicode text, it cannot be
+     * encoded as UTF-8 (the encoder would turn it into {@code ?}, colliding with a real question mark), and parsers
+     * disagree on what it means.
+     */
+    private static void checkSurrogates(CharSequence value, int at) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new InvalidJsonException("unpaired UTF-16 surrogate in a string", at);
             }
         }
     }
@@ -249,12 +278,105 @@ public final class JsonCanonicalizer {
             }
             digits();
         }
-        try {
-            BigDecimal value = new BigDecimal(text.substring(start, pos));
-            out.append(value.signum() == 0 ? "0" : value.stripTrailingZeros().toString());
-        } catch (NumberFormatException | ArithmeticException e) {
-            // An exponent beyond BigDecimal's range.
+        if (pos - start > MAX_NUMBER_LENGTH) {
+            throw new InvalidJsonException("number longer than " + MAX_NUMBER_LENGTH + " characters", start);
+        }
+        writeNumber(out, start, pos);
+    }
+
+    /**
+     * Writes the number in {@code text[start, end)} (already validated) in canonical form, in time linear in its
+     * length: the digits without leading and trailing zeros, and the exponent adjusted to match, printed as
+     * {@link BigDecimal#stripTrailingZeros()} followed by {@link BigDecimal#toString()} would print it (so the
+     * canonical form, and every fingerprint, is unchanged from the BigDecimal-based version), without the quadratic
+     * cost of {@code stripTrailingZeros} on long inputs.
+     */
+    private void writeNumber(StringBuilder out, int start, int end) {
+        int i = start;
+        boolean negative = text.charAt(i) == '-';
+        if (negative) {
+            i++;
+        }
+        StringBuilder digits = new StringBuilder(end - start);
+        long fractionDigits = 0;
+        boolean inFraction = false;
+        while (i < end) {
+            char c = text.charAt(i);
+            if (c == '.') {
+                inFraction = true;
+            } else if (c == 'e' || c == 'E') {
+                break;
+            } else {
+                if (digits.length() > 0 || c != '0') {
+                    digits.append(c);
+                }
+                if (inFraction) {
+                    fractionDigits++;
+                }
+            }
+            i++;
+        }
+        long exponent = 0;
+        if (i < end) {
+            i++; // 'e' or 'E'
+            boolean negativeExponent = false;
+            if (text.charAt(i) == '+' || text.charAt(i) == '-') {
+                negativeExponent = text.charAt(i) == '-';
+                i++;
+            }
+            while (i < end) {
+                exponent = exponent * 10 + (text.charAt(i++) - '0');
+                if (exponent > MAX_EXPONENT) {
+                    throw new InvalidJsonException("number out of range", start);
+                }
+            }
+            if (negativeExponent) {
+                exponent = -exponent;
+            }
+        }
+        // Strip trailing zeros of the significand into the exponent.
+        int length = digits.length();
+        while (length > 0 && digits.charAt(length - 1) == '0') {
+            length--;
+        }
+        if (length == 0) {
+            out.append('0');
+            return;
+        }
+        exponent += (digits.length() - length) - fractionDigits;
+        digits.setLength(length);
+        // value = digits * 10^exponent; BigDecimal's scale is -exponent.
+        long scale = -exponent;
+        long adjusted = exponent + (length - 1);
+        if (scale > Integer.MAX_VALUE || scale < Integer.MIN_VALUE) {
             throw new InvalidJsonException("number out of range", start);
+        }
+        if (negative) {
+            out.append('-');
+        }
+        if (scale == 0) {
+            out.append(digits);
+        } else if (scale > 0 && adjusted >= -6) {
+            if (length > scale) {
+                int point = (int) (length - scale);
+                out.append(digits, 0, point).append('.').append(digits, point, length);
+            } else {
+                out.append("0.");
+                for (long zeros = scale - length; zeros > 0; zeros--) {
+                    out.append('0');
+                }
+                out.append(digits);
+            }
+        } else {
+            out.append(digits.charAt(0));
+            if (length > 1) {
+                out.append('.').append(digits, 1, length);
+            }
+            out.append('E');
+            if (adjusted > 0) {
+                out.append('+');
+            }
+            out.append(adjusted);
         }
     }
 

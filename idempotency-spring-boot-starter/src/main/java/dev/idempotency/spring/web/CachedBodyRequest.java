@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.io.UnsupportedEncodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * A request whose body was read once by the filter (to fingerprint it) and is handed to the application intact:
@@ -39,11 +40,21 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
         String encoding = getCharacterEncoding();
         Charset charset;
         try {
-            charset = encoding != null ? Charset.forName(encoding) : StandardCharsets.ISO_8859_1;
+            charset = encoding != null ? Charset.forName(encoding) : defaultCharset();
         } catch (IllegalArgumentException e) {
             throw new UnsupportedEncodingException(encoding);
         }
         return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), charset));
+    }
+
+    /**
+     * The charset of a body that declares none: UTF-8 for JSON (RFC 8259, and how the fingerprint read it), the
+     * servlet default ISO-8859-1 otherwise.
+     */
+    private Charset defaultCharset() {
+        String contentType = getContentType();
+        String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return RequestFingerprinter.isJson(mediaType) ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
     }
 
     @Override

@@ -27,6 +27,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     private ServletOutputStream outputStream;
     private PrintWriter writer;
+    private Charset writerCharset;
     private boolean streaming;
     private boolean errorSent;
     private String unstorableReason;
@@ -112,9 +113,49 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (writer == null) {
             String encoding = getCharacterEncoding();
             Charset charset = encoding != null ? Charset.forName(encoding) : StandardCharsets.ISO_8859_1;
+            // Pin the charset on the real response: the Content-Type sent and stored names the charset of the bytes.
+            super.setCharacterEncoding(charset.name());
+            writerCharset = charset;
             writer = new PrintWriter(new OutputStreamWriter(getOutputStream(), charset));
         }
         return writer;
+    }
+
+    /** Ignored once the writer was obtained (Servlet spec): the bytes are already encoded in its charset. */
+    @Override
+    public synchronized void setCharacterEncoding(String charset) {
+        if (writerCharset == null) {
+            super.setCharacterEncoding(charset);
+        }
+    }
+
+    /** Once the writer was obtained, the media type may change but the charset stays the writer's (Servlet spec). */
+    @Override
+    public synchronized void setContentType(String type) {
+        if (writerCharset == null || type == null) {
+            super.setContentType(type);
+            return;
+        }
+        StringBuilder withWriterCharset = new StringBuilder();
+        for (String part : type.split(";")) {
+            if (part.trim().toLowerCase(java.util.Locale.ROOT).startsWith("charset=")) {
+                continue;
+            }
+            if (withWriterCharset.length() > 0) {
+                withWriterCharset.append(';');
+            }
+            withWriterCharset.append(part.trim());
+        }
+        super.setContentType(withWriterCharset.append(";charset=").append(writerCharset.name()).toString());
+        super.setCharacterEncoding(writerCharset.name());
+    }
+
+    @Override
+    public synchronized void setLocale(java.util.Locale locale) {
+        super.setLocale(locale);
+        if (writerCharset != null) {
+            super.setCharacterEncoding(writerCharset.name());
+        }
     }
 
     @Override

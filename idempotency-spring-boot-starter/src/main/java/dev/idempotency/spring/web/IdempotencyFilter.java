@@ -1,11 +1,12 @@
 package dev.idempotency.spring.web;
 
+import dev.idempotency.core.ActiveClaim;
+import dev.idempotency.core.IdempotencyClaim;
 import dev.idempotency.core.IdempotencyEngine;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyKeyValidator;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.core.IdempotentRequest;
-import dev.idempotency.core.IdempotentWorkException;
 import dev.idempotency.core.InvalidIdempotencyKeyException;
 import dev.idempotency.core.OutcomePolicy;
 import dev.idempotency.core.store.IdempotencyStoreException;
@@ -16,11 +17,15 @@ import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,12 +35,19 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.Ordered;
+import org.springframework.web.cors.CorsProcessor;
+import org.springframework.web.cors.DefaultCorsProcessor;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -55,7 +67,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
  *       (up to {@code max-response-size}) so it can be stored before the client sees it; the outcome policy stores
  *       responses below 500 and releases the key for 5xx, the configured release statuses, and responses that
- *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate.</li>
+ *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate. The
+ *       claim ({@link IdempotencyEngine#begin}) and the handler both run on the servlet thread; the claim is an
+ *       {@link ActiveClaim} handle, settled when the handler returns, or, for an asynchronous request, when its
+ *       {@code AsyncContext} completes, errs or times out (released at the latest one minute after the async timeout,
+ *       or one hour after the handler returned when it has none). Until then its lease is renewed, so a retry gets
+ *       409.</li>
  *   <li>A completed key with the same fingerprint replays the stored status, allowlisted headers and body with
  *       {@code Idempotent-Replayed: true}; a different fingerprint is 422 {@code key-reused}; a request still
  *       running is 409 {@code key-in-use} with {@code Retry-After}, after an optional wait.</li>
@@ -81,10 +98,21 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
 
     private static final Log log = LogFactory.getLog(IdempotencyFilter.class);
 
+    /** Extra time an asynchronous request gets past its AsyncContext timeout before its key is released anyway. */
+    private static final Duration ASYNC_GRACE = Duration.ofMinutes(1);
+    /** How long the key of an asynchronous request without a timeout stays claimed at most. */
+    private static final Duration ASYNC_LIMIT_WITHOUT_TIMEOUT = Duration.ofHours(1);
+
     /** Never stored or replayed, whatever {@code replay-headers} says: they carry credentials or framing. */
     private static final Set<String> NEVER_REPLAYED = caseInsensitive(List.of("Set-Cookie", "Set-Cookie2", "Authorization",
             "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate", "Content-Length", "Transfer-Encoding",
-            "Connection", "Keep-Alive", "Upgrade", "Trailer", REPLAYED_HEADER));
+            "Connection", "Keep-Alive", "Upgrade", "Trailer", "Date", "Server", REPLAYED_HEADER));
+
+    /**
+     * Never stored or replayed either: CORS headers depend on the retry's own {@code Origin} and are computed for
+     * each response from the handler's CORS configuration.
+     */
+    private static final String NEVER_REPLAYED_PREFIX = "Access-Control-";
 
     private final IdempotencyEngine engine;
     private final IdempotencyProperties properties;
@@ -97,7 +125,18 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final List<String> replayHeaders;
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
-    private final Map<String, Duration> ttls = new ConcurrentHashMap<>();
+    /**
+     * Applies the handler's CORS configuration up front, so replays and the filter's own problem responses carry
+     * the same CORS headers as a response of the handler (Spring MVC's CORS interceptor leaves a response that
+     * already has them alone).
+     */
+    private final CorsProcessor corsProcessor = new DefaultCorsProcessor();
+    private final Set<Method> warnedNoPrincipal = ConcurrentHashMap.newKeySet();
+    /**
+     * Runs the safety limits of asynchronous requests, one delayed task per request (cancelled when the request ends)
+     * on one daemon thread shared by all of them, which exits when no request needs it.
+     */
+    private final ScheduledThreadPoolExecutor asyncLimits = asyncLimitScheduler();
 
     public IdempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
             IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
@@ -110,7 +149,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         this.listeners = List.copyOf(listeners);
         this.keyHeader = new IdempotencyKeyHeader(new IdempotencyKeyValidator(properties.getMaxKeyLength()));
         this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes());
-        this.replayHeaders = properties.getReplayHeaders().stream().filter(name -> !NEVER_REPLAYED.contains(name)).toList();
+        this.replayHeaders = properties.getReplayHeaders().stream()
+                .filter(name -> !NEVER_REPLAYED.contains(name))
+                .filter(name -> !name.regionMatches(true, 0, NEVER_REPLAYED_PREFIX, 0, NEVER_REPLAYED_PREFIX.length()))
+                .toList();
         this.methods = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         this.methods.addAll(properties.getMethods());
         Set<Integer> releaseStatuses = Set.copyOf(properties.getReleaseStatuses());
@@ -135,6 +177,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                 && methods.contains(request.getMethod());
         if (annotation == null && !byHeader) {
             chain.doFilter(request, response);
+            return;
+        }
+        if (resolution.cors() != null && !corsProcessor.processRequest(resolution.cors(), request, response)) {
+            // A cross-origin request Spring MVC would refuse (403) before its handler: nothing is claimed.
             return;
         }
         if (headerValues.isEmpty()) {
@@ -164,20 +210,24 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     .writeTo(response);
             return;
         }
-        String scope = resolveScope(annotation, request);
+        String scope = resolveScope(annotation, resolution.handler(), request);
         RequestFingerprinter.Fingerprinted fingerprinted;
         try {
             fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
         } catch (RequestRejectedException e) {
             notify(listener -> listener.requestRejected(e.problem()));
             log.debug("Rejected " + scope + "/" + key + ": " + e.problem().slug());
-            int status = e.problem() == IdempotencyProblem.REQUEST_TOO_LARGE
-                    ? properties.getStatus().getRequestTooLarge() : properties.getStatus().getInvalidJson();
+            int status = switch (e.problem()) {
+                case REQUEST_TOO_LARGE -> properties.getStatus().getRequestTooLarge();
+                case INVALID_MULTIPART -> properties.getStatus().getInvalidMultipart();
+                default -> properties.getStatus().getInvalidJson();
+            };
             problem(e.problem(), status, e.getMessage(), request).writeTo(response);
             return;
         }
         IdempotentRequest idempotentRequest = new IdempotentRequest(IdempotencyKey.of(scope, key),
-                fingerprinted.fingerprint(), ttl(annotation), inFlightWait());
+                fingerprinted.fingerprint(),
+                resolution.ttl() != null ? resolution.ttl() : properties.getTtl(), inFlightWait());
         execute(idempotentRequest, fingerprinted.request(), request, response, chain);
     }
 
@@ -185,63 +235,184 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         IdempotencyKey key = idempotentRequest.key();
-        CapturingResponse capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
-        boolean[] started = {false};
-        IdempotencyOutcome<HttpResult> outcome;
+        IdempotencyClaim<HttpResult> claim;
         try {
-            outcome = engine.execute(idempotentRequest, HttpResult.CODEC, outcomePolicy, context -> {
-                started[0] = true;
-                wrappedRequest.setAttribute(KEY_ATTRIBUTE, context.key());
-                log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
-                chain.doFilter(wrappedRequest, capture);
-                return capture(wrappedRequest, capture);
-            });
+            claim = engine.begin(idempotentRequest, HttpResult.CODEC, outcomePolicy);
         } catch (IdempotencyStoreException e) {
-            if (started[0]) {
-                throw e;
-            }
+            // Thrown only when nothing is known about the key: the one case fail-open may run the handler.
             storeUnavailable(key, e, wrappedRequest, request, response, chain);
             return;
-        } catch (IdempotentWorkException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof ServletException servlet) {
-                throw servlet;
-            }
-            throw e;
         }
-        if (outcome instanceof IdempotencyOutcome.Executed<HttpResult> executed) {
-            HttpResult result = executed.result();
-            if (!result.storable()) {
-                String reason = result.unstorableReason();
-                notify(listener -> listener.responseNotStored(key, reason));
-                if (reason.equals("error sent")) {
-                    log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
-                } else {
-                    log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
-                }
-            } else {
-                log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
-            }
-            capture.copyBodyToResponse();
-        } else if (outcome instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
+        if (claim instanceof ActiveClaim<HttpResult> active) {
+            wrappedRequest.setAttribute(KEY_ATTRIBUTE, active.key());
+            runHandler(key, active, wrappedRequest, request, response, chain);
+        } else if (claim instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
             log.debug("Replaying the stored response for " + key);
             replay(replayed.result(), response);
-        } else if (outcome instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
+        } else if (claim instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
             log.debug("Rejected " + key + ": a request with this key is still running");
             long seconds = Math.max(1, (inProgress.retryAfter().toMillis() + 999) / 1000);
             response.setHeader("Retry-After", Long.toString(seconds));
             problem(IdempotencyProblem.KEY_IN_USE, properties.getStatus().getKeyInUse(),
                     "A request with this idempotency key is still being processed. Retry after " + seconds + " seconds.", request)
                     .writeTo(response);
-        } else if (outcome instanceof IdempotencyOutcome.FingerprintMismatch<HttpResult>) {
+        } else if (claim instanceof IdempotencyOutcome.FingerprintMismatch<HttpResult>) {
             log.info("Rejected " + key + ": the key was used before for a different request");
             problem(IdempotencyProblem.KEY_REUSED, properties.getStatus().getKeyReused(),
                     "This idempotency key was already used for a different request (method, path or body). Use a new key.", request)
                     .writeTo(response);
         }
+    }
+
+    /**
+     * Runs the handler on this thread while {@code claim} holds the key. A synchronous result settles the claim at
+     * once; an asynchronous request settles it when its AsyncContext completes, errs or times out, or when the safety
+     * limit runs out, whichever comes first. Until then the key stays claimed (its lease renewed by the engine's
+     * heartbeat), so a retry gets 409.
+     */
+    private void runHandler(IdempotencyKey key, ActiveClaim<HttpResult> claim, HttpServletRequest wrappedRequest,
+            HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
+        CapturingResponse capture;
+        try {
+            capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
+            chain.doFilter(wrappedRequest, capture);
+        } catch (IOException | ServletException | RuntimeException | Error e) {
+            claim.abandon(e); // the key is released before the error propagates
+            throw e;
+        }
+        if (!wrappedRequest.isAsyncStarted()) {
+            HttpResult result;
+            try {
+                result = capture(wrappedRequest, capture);
+            } catch (IOException | RuntimeException | Error e) {
+                claim.abandon(e);
+                throw e;
+            }
+            reportExecuted(key, claim.finish(result));
+            capture.copyBodyToResponse();
+            return;
+        }
+        AsyncContext asyncContext;
+        try {
+            capture.streamThrough("asynchronous or streaming response");
+            asyncContext = wrappedRequest.getAsyncContext();
+        } catch (IOException | RuntimeException | Error e) {
+            claim.abandon(e);
+            throw e;
+        }
+        long timeout = asyncContext.getTimeout();
+        Duration limit = timeout > 0 ? Duration.ofMillis(timeout).plus(ASYNC_GRACE) : ASYNC_LIMIT_WITHOUT_TIMEOUT;
+        AsyncSettlement settlement = new AsyncSettlement(key, claim, wrappedRequest, capture);
+        asyncContext.addListener(settlement);
+        settlement.scheduleLimit(limit);
+    }
+
+    /**
+     * Settles the claim of an asynchronous request once the request is over: when its AsyncContext completes, errs or
+     * times out, or, should the container never report that, when the safety limit runs out.
+     */
+    private final class AsyncSettlement implements AsyncListener {
+
+        private final IdempotencyKey key;
+        private final ActiveClaim<HttpResult> claim;
+        private final HttpServletRequest request;
+        private final CapturingResponse capture;
+        private final AtomicBoolean settled = new AtomicBoolean();
+        private volatile ScheduledFuture<?> limitTask;
+
+        AsyncSettlement(IdempotencyKey key, ActiveClaim<HttpResult> claim, HttpServletRequest request, CapturingResponse capture) {
+            this.key = key;
+            this.claim = claim;
+            this.request = request;
+            this.capture = capture;
+        }
+
+        void scheduleLimit(Duration limit) {
+            try {
+                limitTask = asyncLimits.schedule(() -> settle(new HttpResult(capture.getStatus(), Map.of(), new byte[0],
+                        "asynchronous request still running after " + limit)), limit.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // The filter is being destroyed: the AsyncContext's end still settles the claim.
+                log.debug("No safety limit for the asynchronous request " + key + ": the filter is shut down");
+                return;
+            }
+            if (settled.get()) {
+                limitTask.cancel(false);
+            }
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            settleWithResponse();
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            settleWithResponse();
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            settleWithResponse();
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            // Asynchronous processing started again (a further dispatch): keep listening to the new cycle.
+            event.getAsyncContext().addListener(this);
+        }
+
+        private void settleWithResponse() {
+            if (settled.get()) {
+                return;
+            }
+            HttpResult result;
+            try {
+                result = capture(request, capture);
+            } catch (IOException | RuntimeException e) {
+                result = new HttpResult(500, Map.of(), new byte[0], "asynchronous or streaming response");
+            }
+            settle(result);
+        }
+
+        private void settle(HttpResult result) {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
+            ScheduledFuture<?> limit = limitTask;
+            if (limit != null) {
+                limit.cancel(false);
+            }
+            try {
+                reportExecuted(key, claim.finish(result));
+            } catch (RuntimeException | Error e) {
+                log.warn("The asynchronous request for " + key + " failed; the key is released", e);
+            }
+        }
+    }
+
+    private void reportExecuted(IdempotencyKey key, IdempotencyOutcome.Executed<HttpResult> executed) {
+        HttpResult result = executed.result();
+        if (!result.storable()) {
+            String reason = result.unstorableReason();
+            notify(listener -> listener.responseNotStored(key, reason));
+            if (reason.equals("error sent")) {
+                log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
+            } else {
+                log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
+            }
+        } else {
+            log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
+        }
+    }
+
+    @Override
+    public void destroy() {
+        // Pending safety limits are dropped: the AsyncContexts still running settle their claims when they end.
+        asyncLimits.shutdownNow();
+        super.destroy();
     }
 
     private void storeUnavailable(IdempotencyKey key, IdempotencyStoreException error, HttpServletRequest wrappedRequest,
@@ -260,9 +431,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     }
 
     private HttpResult capture(HttpServletRequest request, CapturingResponse capture) throws IOException {
-        if (request.isAsyncStarted()) {
-            capture.streamThrough("asynchronous or streaming response");
-        }
         String unstorable = capture.unstorableReason();
         if (unstorable != null) {
             return new HttpResult(capture.getStatus(), Map.of(), new byte[0], unstorable);
@@ -310,7 +478,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         response.flushBuffer();
     }
 
-    private String resolveScope(Idempotent annotation, HttpServletRequest request) {
+    private String resolveScope(Idempotent annotation, Method handler, HttpServletRequest request) {
         if (annotation != null && annotation.scope() == IdempotencyScope.GLOBAL) {
             return PrincipalScopeResolver.GLOBAL_SCOPE;
         }
@@ -319,18 +487,20 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             resolver = namedScopeResolvers.apply(annotation.scopeResolver());
         }
         String scope = resolver.resolveScope(request);
+        if (annotation != null && handler != null && resolver instanceof PrincipalScopeResolver
+                && PrincipalScopeResolver.GLOBAL_SCOPE.equals(scope) && warnedNoPrincipal.add(handler)) {
+            log.warn("@Idempotent " + handler.getDeclaringClass().getName() + "." + handler.getName() + "() uses the "
+                    + "principal scope, but a request reached it without an authenticated principal, so its keys are in "
+                    + "the shared 'global' scope: clients can replay each other's responses. If the endpoint needs "
+                    + "authentication, authenticate before the idempotency filter (idempotency.filter-order is "
+                    + properties.getFilterOrder() + "; Spring Security's chain runs at -100); if it is anonymous on "
+                    + "purpose, use @Idempotent(scope = GLOBAL). Logged once per handler method.");
+        }
         if (scope == null || scope.isEmpty() || scope.length() > IdempotencyKey.MAX_SCOPE_LENGTH) {
             throw new IllegalStateException(resolver.getClass().getName() + " returned the scope '" + scope
                     + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");
         }
         return scope;
-    }
-
-    private Duration ttl(Idempotent annotation) {
-        if (annotation == null || annotation.ttl().isEmpty()) {
-            return properties.getTtl();
-        }
-        return ttls.computeIfAbsent(annotation.ttl(), DurationStyle::detectAndParse);
     }
 
     private Duration inFlightWait() {
@@ -350,6 +520,19 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                 log.warn("An IdempotencyWebListener failed", e);
             }
         }
+    }
+
+    private static ScheduledThreadPoolExecutor asyncLimitScheduler() {
+        AtomicInteger count = new AtomicInteger();
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = new Thread(runnable, "idempotency-async-limit-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        scheduler.setRemoveOnCancelPolicy(true);
+        scheduler.setKeepAliveTime(30, TimeUnit.SECONDS);
+        scheduler.allowCoreThreadTimeOut(true);
+        return scheduler;
     }
 
     private static Set<String> caseInsensitive(List<String> names) {

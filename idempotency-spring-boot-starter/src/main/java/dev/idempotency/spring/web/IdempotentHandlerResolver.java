@@ -3,6 +3,8 @@ package dev.idempotency.spring.web;
 import dev.idempotency.spring.Idempotent;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -10,16 +12,22 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.beans.factory.BeanFactoryUtils;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextRefreshedEvent;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.HandlerExecutionChain;
+import org.springframework.web.cors.CorsConfiguration;
+import org.springframework.web.cors.CorsConfigurationSource;
+import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.servlet.handler.AbstractHandlerMethodMapping;
 import org.springframework.web.util.ServletRequestPathUtils;
 
 /**
@@ -30,23 +38,43 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * <p>Lookups run on a view of the request with private attributes: the mappings record matched patterns and path
  * variables as request attributes, and those must not leak into the real dispatch.
  */
-public class IdempotentHandlerResolver {
+public class IdempotentHandlerResolver implements ApplicationListener<ContextRefreshedEvent> {
 
-    /** The outcome of a lookup. */
-    public record Resolution(Idempotent annotation, String pattern) {
+    /**
+     * The outcome of a lookup.
+     *
+     * @param annotation the handler's {@link Idempotent}, or {@code null}
+     * @param pattern the best matching route pattern, or {@code null}
+     * @param handler the handler method, or {@code null} when the handler is not a {@link HandlerMethod}
+     * @param ttl the parsed {@link Idempotent#ttl()}, or {@code null} for the default
+     * @param cors the CORS configuration Spring MVC would apply to this request ({@code @CrossOrigin},
+     *        {@code addCorsMappings}), or {@code null}
+     */
+    public record Resolution(Idempotent annotation, String pattern, Method handler, Duration ttl, CorsConfiguration cors) {
 
-        static final Resolution NONE = new Resolution(null, null);
+        static final Resolution NONE = new Resolution(null, null, null, null, null);
     }
 
+    /** What the resolver knows about one handler method, computed once. */
+    private record HandlerInfo(Idempotent annotation, Duration ttl) {}
+
     private final ApplicationContext context;
-    private final Map<HandlerMethod, Optional<Idempotent>> annotations = new ConcurrentHashMap<>();
+    /**
+     * Keyed by the bean type and the method, not by the {@link HandlerMethod}: the handler method of a prototype- or
+     * request-scoped controller carries a new bean instance on every request, and would add an entry each time.
+     */
+    private final Map<HandlerKey, HandlerInfo> annotations = new ConcurrentHashMap<>();
     private volatile List<HandlerMapping> mappings;
 
     public IdempotentHandlerResolver(ApplicationContext context) {
         this.context = context;
     }
 
-    /** Looks the handler up; never throws, a request no mapping accepts resolves to no annotation. */
+    /**
+     * Looks the handler up. A request no mapping accepts resolves to no annotation. Throws
+     * {@link IllegalStateException} only for a handler whose {@link Idempotent} is invalid (which also fails the
+     * application's startup, see {@link #onApplicationEvent}).
+     */
     public Resolution resolve(HttpServletRequest request) {
         PrivateAttributesRequest probe = new PrivateAttributesRequest(request);
         try {
@@ -67,20 +95,84 @@ public class IdempotentHandlerResolver {
             }
             Object pattern = probe.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
             if (chain.getHandler() instanceof HandlerMethod handlerMethod) {
-                Optional<Idempotent> annotation = annotations.computeIfAbsent(handlerMethod, IdempotentHandlerResolver::findAnnotation);
-                return new Resolution(annotation.orElse(null), pattern == null ? null : pattern.toString());
+                HandlerInfo info = annotations.computeIfAbsent(
+                        new HandlerKey(handlerMethod.getBeanType(), handlerMethod.getMethod()), IdempotentHandlerResolver::inspect);
+                return new Resolution(info.annotation(), pattern == null ? null : pattern.toString(), handlerMethod.getMethod(),
+                        info.ttl(), info.annotation() == null ? null : cors(chain, probe));
             }
-            return new Resolution(null, pattern == null ? null : pattern.toString());
+            return new Resolution(null, pattern == null ? null : pattern.toString(), null, null, null);
         }
         return Resolution.NONE;
     }
 
-    private static Optional<Idempotent> findAnnotation(HandlerMethod handlerMethod) {
-        Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(handlerMethod.getMethod(), Idempotent.class);
-        if (annotation == null) {
-            annotation = AnnotatedElementUtils.findMergedAnnotation(handlerMethod.getBeanType(), Idempotent.class);
+    private static final HandlerInfo NOT_IDEMPOTENT = new HandlerInfo(null, null);
+
+    private record HandlerKey(Class<?> beanType, Method method) {}
+
+    /** The CORS configuration of the interceptor Spring MVC's handler mapping added to the chain, if any. */
+    private static CorsConfiguration cors(HandlerExecutionChain chain, HttpServletRequest request) {
+        for (HandlerInterceptor interceptor : chain.getInterceptorList()) {
+            if (interceptor instanceof CorsConfigurationSource source) {
+                try {
+                    return source.getCorsConfiguration(request);
+                } catch (RuntimeException e) {
+                    return null;
+                }
+            }
         }
-        return Optional.ofNullable(annotation);
+        return null;
+    }
+
+    /**
+     * Validates every {@link Idempotent} handler method the application's handler mappings know when the context
+     * starts, so that an invalid annotation fails the startup instead of every request to it.
+     */
+    @Override
+    public void onApplicationEvent(ContextRefreshedEvent event) {
+        if (event.getApplicationContext() != context) {
+            return;
+        }
+        for (HandlerMapping mapping : mappings()) {
+            if (mapping instanceof AbstractHandlerMethodMapping<?> methods) {
+                for (HandlerMethod handlerMethod : methods.getHandlerMethods().values()) {
+                    annotations.computeIfAbsent(new HandlerKey(handlerMethod.getBeanType(), handlerMethod.getMethod()),
+                            IdempotentHandlerResolver::inspect);
+                }
+            }
+        }
+    }
+
+    private static HandlerInfo inspect(HandlerKey handler) {
+        Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(handler.method(), Idempotent.class);
+        if (annotation == null) {
+            annotation = AnnotatedElementUtils.findMergedAnnotation(handler.beanType(), Idempotent.class);
+        }
+        if (annotation == null) {
+            return NOT_IDEMPOTENT;
+        }
+        return new HandlerInfo(annotation, ttl(annotation, handler));
+    }
+
+    private static Duration ttl(Idempotent annotation, HandlerKey handler) {
+        if (annotation.ttl().isEmpty()) {
+            return null;
+        }
+        Duration ttl;
+        try {
+            ttl = DurationStyle.detectAndParse(annotation.ttl());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(invalidTtl(annotation, handler)
+                    + ": not a duration; use a value such as \"10m\", \"48h\" or \"PT2H\"", e);
+        }
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalStateException(invalidTtl(annotation, handler) + ": the TTL must be positive");
+        }
+        return ttl;
+    }
+
+    private static String invalidTtl(Idempotent annotation, HandlerKey handler) {
+        return "Invalid @Idempotent(ttl = \"" + annotation.ttl() + "\") on " + handler.beanType().getName() + "."
+                + handler.method().getName() + "()";
     }
 
     private List<HandlerMapping> mappings() {

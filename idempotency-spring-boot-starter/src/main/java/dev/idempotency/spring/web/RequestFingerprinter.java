@@ -10,32 +10,35 @@ import jakarta.servlet.http.Part;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.springframework.web.util.UrlPathHelper;
 
 /**
  * Computes what a protected request asked for, and hands the application a request whose body is still readable.
  *
- * <p>The fingerprint covers the HTTP method, the route pattern, the path, the query string (its parameters sorted),
- * the scope, and the body:
+ * <p>The fingerprint covers the HTTP method, the route pattern, the decoded path, the query string (decoded, its
+ * parameters sorted by name with the values of one name kept in order), the scope, and the body:
  * <ul>
  *   <li>JSON ({@code application/json} or {@code +json}): canonicalised by {@link JsonCanonicalizer}, so member order
  *       and whitespace do not matter; invalid JSON is refused with {@link IdempotencyProblem#INVALID_JSON}.</li>
  *   <li>Form posts: the parameter map with names sorted. The parameters are read through the servlet API, so a form
  *       another filter parsed first (such as Spring's {@code FormContentFilter}) still counts.</li>
  *   <li>Multipart: each part's name, file name, content type and a digest of its content, streamed.</li>
- *   <li>Anything else: the bytes.</li>
+ *   <li>Anything else: the media type (lowercased, without parameters) and the bytes.</li>
  * </ul>
  * The body is read once, up to {@code maxRequestSize} bytes; a larger body is refused with
  * {@link IdempotencyProblem#REQUEST_TOO_LARGE} before anything is claimed.
@@ -60,7 +63,7 @@ final class RequestFingerprinter {
                 .add(request.getMethod())
                 .add(pattern)
                 .add(pathWithinApplication(request))
-                .add(sortedQuery(request.getQueryString()))
+                .add(canonicalQuery(request.getQueryString()))
                 .add(scope);
         String contentType = request.getContentType();
         String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
@@ -71,7 +74,7 @@ final class RequestFingerprinter {
         }
         if (mediaType.startsWith("multipart/")) {
             builder.add("multipart");
-            addParts(builder, request.getParts());
+            addParts(builder, parts(request));
             return new Fingerprinted(builder.build(), request);
         }
         byte[] body = readBody(request);
@@ -83,9 +86,38 @@ final class RequestFingerprinter {
                         "The request body is not valid JSON (" + e.getMessage() + "), so it cannot be fingerprinted.");
             }
         } else {
-            builder.add("bytes").add(body);
+            // The media type counts: the same bytes as text/plain and as application/xml are different requests.
+            builder.add("bytes").add(mediaType).add(body);
         }
         return new Fingerprinted(builder.build(), new CachedBodyRequest(request, body));
+    }
+
+    /**
+     * The parts, or a rejection: the container throws when the body exceeds its multipart limits (413), when the
+     * body is malformed, or when the application has no multipart configuration at all (400); either way the
+     * handler could not have read it, so nothing is claimed.
+     */
+    private Collection<Part> parts(HttpServletRequest request) throws IOException, RequestRejectedException {
+        try {
+            return request.getParts();
+        } catch (ServletException | IllegalStateException | IOException e) {
+            if (isSizeLimit(e)) {
+                throw new RequestRejectedException(IdempotencyProblem.REQUEST_TOO_LARGE,
+                        "The multipart request exceeds the server's multipart size limits.");
+            }
+            throw new RequestRejectedException(IdempotencyProblem.INVALID_MULTIPART,
+                    "The multipart request body could not be parsed, so it cannot be fingerprinted.");
+        }
+    }
+
+    private static boolean isSizeLimit(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            String name = cause.getClass().getSimpleName();
+            if (name.contains("SizeLimitExceeded") || name.contains("SizeException") || name.equals("MaxUploadSizeExceededException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void checkDeclaredLength(HttpServletRequest request) throws RequestRejectedException {
@@ -132,22 +164,62 @@ final class RequestFingerprinter {
         }
     }
 
+    /**
+     * The path within the application, percent-decoded and without {@code ;} parameters, as Spring MVC matches it:
+     * {@code /orders/%31} and {@code /orders/1} are the same request.
+     */
     private static String pathWithinApplication(HttpServletRequest request) {
-        String uri = request.getRequestURI();
-        String contextPath = request.getContextPath();
-        if (uri != null && contextPath != null && !contextPath.isEmpty() && uri.startsWith(contextPath)) {
-            return uri.substring(contextPath.length());
+        try {
+            return UrlPathHelper.defaultInstance.getPathWithinApplication(request);
+        } catch (RuntimeException e) {
+            String uri = request.getRequestURI();
+            String contextPath = request.getContextPath();
+            if (uri != null && contextPath != null && !contextPath.isEmpty() && uri.startsWith(contextPath)) {
+                return uri.substring(contextPath.length());
+            }
+            return uri;
         }
-        return uri;
     }
 
-    static String sortedQuery(String query) {
+    /**
+     * The query string with its parameters percent-decoded ({@code %41} and {@code A} are equal) and sorted by name
+     * with a stable sort: the order of parameters with different names does not matter, the order of the values of
+     * one parameter does ({@code ids=1&ids=2} binds to another list than {@code ids=2&ids=1}). Each name and value
+     * is re-encoded, so the result is unambiguous.
+     */
+    static String canonicalQuery(String query) {
         if (query == null || query.isEmpty()) {
             return "";
         }
-        String[] pairs = query.split("&");
-        Arrays.sort(pairs);
-        return String.join("&", pairs);
+        List<String[]> parameters = new ArrayList<>();
+        for (String pair : query.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
+            parameters.add(new String[] {decode(name), decode(value)});
+        }
+        parameters.sort(Comparator.comparing(parameter -> parameter[0]));
+        StringBuilder canonical = new StringBuilder(query.length());
+        for (String[] parameter : parameters) {
+            if (canonical.length() > 0) {
+                canonical.append('&');
+            }
+            canonical.append(URLEncoder.encode(parameter[0], StandardCharsets.UTF_8)).append('=')
+                    .append(URLEncoder.encode(parameter[1], StandardCharsets.UTF_8));
+        }
+        return canonical.toString();
+    }
+
+    private static String decode(String component) {
+        try {
+            return URLDecoder.decode(component, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            // Malformed percent-encoding: the container decides what it means; compare it as sent.
+            return component;
+        }
     }
 
     private static byte[] canonicalParameters(Map<String, String[]> parameters) {

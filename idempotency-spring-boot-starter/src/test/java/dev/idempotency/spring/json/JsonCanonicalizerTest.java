@@ -40,6 +40,62 @@ class JsonCanonicalizerTest {
     }
 
     @Test
+    void numbersAreWrittenExactlyAsBigDecimalWouldWriteThemSoFingerprintsDoNotChange() {
+        java.util.Random random = new java.util.Random(42);
+        String[] samples = {"0.000001", "0.0000001", "123.456e-3", "-0.00012300", "1e-7", "1.5e-6", "100e-2", "120e-1",
+                "0.1e1", "9e-10", "-5E+3", "1000000", "0.0", "-0.0e-5", "12e+0", "7e2147483646"};
+        java.util.List<String> numbers = new java.util.ArrayList<>(java.util.List.of(samples));
+        for (int i = 0; i < 2000; i++) {
+            StringBuilder n = new StringBuilder(random.nextBoolean() ? "-" : "");
+            boolean zero = random.nextInt(4) == 0;
+            n.append(zero ? "0" : String.valueOf(1 + random.nextInt(9)));
+            for (int d = zero ? 0 : random.nextInt(6); d > 0; d--) {
+                n.append(random.nextInt(3) == 0 ? '0' : (char) ('0' + random.nextInt(10)));
+            }
+            if (random.nextBoolean()) {
+                n.append('.');
+                for (int d = 1 + random.nextInt(6); d > 0; d--) {
+                    n.append(random.nextInt(3) == 0 ? '0' : (char) ('0' + random.nextInt(10)));
+                }
+            }
+            if (random.nextBoolean()) {
+                n.append(random.nextBoolean() ? 'e' : 'E').append(random.nextBoolean() ? "-" : random.nextBoolean() ? "+" : "")
+                        .append(random.nextInt(15));
+            }
+            numbers.add(n.toString());
+        }
+        for (String number : numbers) {
+            java.math.BigDecimal value = new java.math.BigDecimal(number);
+            String expected = value.signum() == 0 ? "0" : value.stripTrailingZeros().toString();
+            assertThat(JsonCanonicalizer.canonicalize(number)).as(number).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void longNumbersAreRejectedQuicklyInsteadOfCanonicalisedInQuadraticTime() {
+        byte[] body = ("{\"amount\":1" + "0".repeat(100_000) + "}").getBytes(StandardCharsets.UTF_8);
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(body)).isInstanceOf(InvalidJsonException.class)
+                .hasMessageContaining("longer than 1000");
+        assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(500);
+        String longest = "1" + "0".repeat(JsonCanonicalizer.MAX_NUMBER_LENGTH - 1);
+        assertThat(JsonCanonicalizer.canonicalize(longest)).isEqualTo("1E+" + (JsonCanonicalizer.MAX_NUMBER_LENGTH - 1));
+        assertThat(JsonCanonicalizer.canonicalize("0." + "0".repeat(990) + "1e991")).isEqualTo("1");
+    }
+
+    @Test
+    void loneSurrogatesAreInvalidAndDoNotCollideWithAQuestionMark() {
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize("{\"name\":\"\\ud800\"}".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(InvalidJsonException.class).hasMessageContaining("surrogate");
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize("\"\\udc00x\"")).isInstanceOf(InvalidJsonException.class);
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize("{\"\\ud800\":1}")).isInstanceOf(InvalidJsonException.class);
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize("\"\\ud83d\\u0041\"")).isInstanceOf(InvalidJsonException.class);
+        // A proper pair, escaped or not, is one character.
+        assertThat(JsonCanonicalizer.canonicalize("\"\\ud83d\\ude00\"")).isEqualTo("\"\ud83d\ude00\"");
+        assertThat(JsonCanonicalizer.canonicalize("\"\\ud83d\ude00\"")).isEqualTo("\"\ud83d\ude00\"");
+    }
+
+    @Test
     void stringsAreUnescapedAndRewrittenMinimally() {
         assertThat(JsonCanonicalizer.canonicalize("\"\\u0041\\/\\u00e9\\n\\\"\\\\\\u001f\""))
                 .isEqualTo("\"A/é\\n\\\"\\\\\\u001f\"");

@@ -38,7 +38,7 @@ final class FilterTestSupport {
 
     @Configuration(proxyBeanMethods = false)
     @EnableWebMvc
-    @Import({TestController.class, ClassLevelController.class})
+    @Import({TestController.class, ClassLevelController.class, PrototypeController.class})
     static class WebApp {}
 
     static WebApplicationContextRunner runner() {

@@ -26,6 +26,7 @@ import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.MvcResult;
 import org.springframework.test.web.servlet.request.MockHttpServletRequestBuilder;
+import org.springframework.web.bind.annotation.PostMapping;
 
 class IdempotencyFilterTest {
 
@@ -321,14 +322,6 @@ class IdempotencyFilterTest {
         });
     }
 
-    private static MockHttpServletResponse sendUnchecked(MockMvc mvc, MockHttpServletRequestBuilder request) {
-        try {
-            return send(mvc, request);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     // ---- outcome policy ----
 
     @Test
@@ -443,7 +436,7 @@ class IdempotencyFilterTest {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult started = mvc.perform(post("/stream").header("Idempotency-Key", "st-1")).andReturn();
             mvc.perform(asyncDispatch(started)).andExpect(content().string("streamed #1"));
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "st-1"))).isEmpty();
+            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "st-1"));
             MvcResult again = mvc.perform(post("/stream").header("Idempotency-Key", "st-1")).andReturn();
             mvc.perform(asyncDispatch(again)).andExpect(content().string("streamed #2"));
             assertThat(controller.calls("stream")).isEqualTo(2);
@@ -451,13 +444,87 @@ class IdempotencyFilterTest {
     }
 
     @Test
-    void serverSentEventsPassThroughUnstored() {
+    void serverSentEventsPassThroughUnstoredAndReleaseTheKeyWhenTheyEnd() {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult first = mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andReturn();
             assertThat(first.getResponse().getContentAsString()).contains("event #1");
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "sse-1"))).isEmpty();
+            // Until the asynchronous request is over, the key stays claimed.
+            mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andExpect(status().isConflict());
+            mvc.perform(asyncDispatch(first));
+            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "sse-1"));
             mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andReturn();
             assertThat(controller.calls("sse")).isEqualTo(2);
+        });
+    }
+
+    @Test
+    void retryWhileAnAsyncHandlerStillRunsIs409AndDoesNotRunItAgain() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            MvcResult first = mvc.perform(post("/async").header("Idempotency-Key", "a-1")).andReturn();
+            assertThat(first.getRequest().isAsyncStarted()).isTrue();
+            MockHttpServletResponse retry = send(mvc, post("/async").header("Idempotency-Key", "a-1"));
+            Thread.sleep(200);
+            int callsWhileRunning = controller.calls("async");
+            controller.asyncFinish.countDown();
+            assertThat(retry.getStatus()).as("retry while the first is still running").isEqualTo(409);
+            assertThat(retry.getContentType()).isEqualTo(PROBLEM_JSON);
+            assertThat(callsWhileRunning).as("runs for one key").isLessThanOrEqualTo(1);
+            mvc.perform(asyncDispatch(first)).andExpect(content().string("async #1"));
+            // Once the asynchronous request completed, its unstored response releases the key.
+            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "a-1"));
+            MvcResult again = mvc.perform(post("/async").header("Idempotency-Key", "a-1")).andReturn();
+            mvc.perform(asyncDispatch(again)).andExpect(content().string("async #2"));
+        });
+    }
+
+    private static void awaitReleased(IdempotencyStore store, IdempotencyKey key) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (store.find(key).isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(store.find(key)).as("record of " + key).isEmpty();
+    }
+
+    // ---- CORS ----
+
+    @Test
+    void replaysAndProblemsCarryTheHandlersCorsHeaders() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            MockHttpServletResponse first = send(mvc, post("/cors-order").header("Origin", "https://shop.example")
+                    .header("Idempotency-Key", "c-1").contentType(MediaType.TEXT_PLAIN).content("a"));
+            MockHttpServletResponse replay = send(mvc, post("/cors-order").header("Origin", "https://shop.example")
+                    .header("Idempotency-Key", "c-1").contentType(MediaType.TEXT_PLAIN).content("a"));
+            MockHttpServletResponse reused = send(mvc, post("/cors-order").header("Origin", "https://shop.example")
+                    .header("Idempotency-Key", "c-1").contentType(MediaType.TEXT_PLAIN).content("b"));
+            MockHttpServletResponse missing = send(mvc, post("/cors-order").header("Origin", "https://shop.example"));
+            assertThat(first.getStatus()).isEqualTo(201);
+            assertThat(first.getHeader("Access-Control-Allow-Origin")).isEqualTo("https://shop.example");
+            assertThat(replay.getHeader("Idempotent-Replayed")).isEqualTo("true");
+            assertThat(replay.getHeader("Access-Control-Allow-Origin")).isEqualTo("https://shop.example");
+            assertThat(replay.getHeader("Access-Control-Expose-Headers")).isEqualTo("Idempotent-Replayed");
+            assertThat(reused.getStatus()).isEqualTo(422);
+            assertThat(reused.getHeader("Access-Control-Allow-Origin")).isEqualTo("https://shop.example");
+            assertThat(missing.getStatus()).isEqualTo(400);
+            assertThat(missing.getHeader("Access-Control-Allow-Origin")).isEqualTo("https://shop.example");
+            // A foreign origin is refused as Spring MVC refuses it, before anything is claimed or run.
+            MockHttpServletResponse foreign = send(mvc, post("/cors-order").header("Origin", "https://evil.example")
+                    .header("Idempotency-Key", "c-2"));
+            assertThat(foreign.getStatus()).isEqualTo(403);
+            assertThat(controller.calls("cors-order")).isEqualTo(1);
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "c-2"))).isEmpty();
+        });
+    }
+
+    @Test
+    void corsDateAndServerHeadersAreNeverStoredEvenWhenConfigured() {
+        withMvc(runner().withPropertyValues("idempotency.replay-headers=Content-Type,Access-Control-Allow-Origin,Date,Server"),
+                (mvc, controller, context) -> {
+            send(mvc, post("/cors-order").header("Origin", "https://shop.example").header("Idempotency-Key", "c-3"));
+            MockHttpServletResponse replay = send(mvc, post("/cors-order").header("Idempotency-Key", "c-3"));
+            assertThat(replay.getHeader("Idempotent-Replayed")).isEqualTo("true");
+            assertThat(replay.getHeader("Access-Control-Allow-Origin")).isNull();
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "c-3")).orElseThrow()
+                    .response().headers().keySet()).containsOnly("Content-Type");
         });
     }
 
@@ -474,6 +541,36 @@ class IdempotencyFilterTest {
                     .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/store-unavailable"));
             assertThat(controller.calls("orders")).isZero();
         });
+    }
+
+    @Test
+    void storeErrorWhileWaitingForTheOwnerDoesNotRunTheHandlerConcurrently() {
+        ObservedStore store = new ObservedStore();
+        withMvc(runner().withBean(IdempotencyStore.class, () -> store).withPropertyValues("idempotency.fail-open=true",
+                "idempotency.in-flight.behavior=wait", "idempotency.in-flight.wait-timeout=5s"), (mvc, controller, context) -> {
+            CompletableFuture<MockHttpServletResponse> owner = CompletableFuture.supplyAsync(() -> sendUnchecked(mvc, post("/slow").header("Idempotency-Key", "f-1")));
+            assertThat(controller.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<MockHttpServletResponse> duplicate = CompletableFuture.supplyAsync(() -> sendUnchecked(mvc, post("/slow").header("Idempotency-Key", "f-1")));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (store.claims.get() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            store.down = true; // a blip while the duplicate polls
+            Thread.sleep(300);
+            int callsWhileOwnerRuns = controller.calls("slow");
+            controller.release.countDown();
+            assertThat(owner.get(10, TimeUnit.SECONDS).getStatus()).isEqualTo(200);
+            assertThat(duplicate.get(10, TimeUnit.SECONDS).getStatus()).isEqualTo(409);
+            assertThat(callsWhileOwnerRuns).isEqualTo(1);
+        });
+    }
+
+    private static MockHttpServletResponse sendUnchecked(MockMvc mvc, MockHttpServletRequestBuilder request) {
+        try {
+            return send(mvc, request);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
@@ -500,6 +597,21 @@ class IdempotencyFilterTest {
             assertThat(store.find(IdempotencyKey.of("principal:alice", "same"))).isPresent();
             assertThat(store.find(IdempotencyKey.of("principal:bob", "same"))).isPresent();
             assertThat(store.find(IdempotencyKey.of("global", "same"))).isPresent();
+        });
+    }
+
+    @Test
+    @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
+    void principalScopedHandlerWithoutAPrincipalWarnsOncePerHandlerAndUsesTheGlobalScope(
+            org.springframework.boot.test.system.CapturedOutput output) {
+        withMvc(runner(), (mvc, controller, context) -> {
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-1")).andExpect(content().string("hello anonymous #1"));
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-2")).andExpect(content().string("hello anonymous #2"));
+            mvc.perform(post("/global").header("Idempotency-Key", "anon-3"));
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "anon-1"))).isPresent();
+            String warning = "TestController.whoami() uses the principal scope, but a request reached it without an authenticated principal";
+            assertThat(output.getOut().split(java.util.regex.Pattern.quote(warning), -1)).hasSize(2);
+            assertThat(output.getOut()).contains("idempotency.filter-order").doesNotContain("TestController.global()");
         });
     }
 
@@ -570,6 +682,23 @@ class IdempotencyFilterTest {
     }
 
     @Test
+    void handlerCacheDoesNotGrowPerRequestForPrototypeControllers() {
+        withMvc(runner(), (mvc, controller, context) -> {
+            IdempotentHandlerResolver resolver = context.getBean(IdempotentHandlerResolver.class);
+            java.lang.reflect.Field field = IdempotentHandlerResolver.class.getDeclaredField("annotations");
+            field.setAccessible(true);
+            java.util.Map<?, ?> cache = (java.util.Map<?, ?>) field.get(resolver);
+            mvc.perform(post("/proto").header("Idempotency-Key", "p-first")).andExpect(status().isOk());
+            int size = cache.size();
+            for (int i = 0; i < 50; i++) {
+                mvc.perform(post("/proto").header("Idempotency-Key", "p-" + i)).andExpect(status().isOk());
+            }
+            mvc.perform(post("/proto").header("Idempotency-Key", "p-1")).andExpect(header().string("Idempotent-Replayed", "true"));
+            assertThat(cache).hasSize(size);
+        });
+    }
+
+    @Test
     void annotationOnTheControllerClassProtectsItsHandlers() {
         withMvc(runner(), (mvc, controller, context) -> {
             mvc.perform(post("/class-level").header("Idempotency-Key", "cl-1")).andExpect(content().string("class level #1"));
@@ -584,6 +713,26 @@ class IdempotencyFilterTest {
         withMvc(runner(), (mvc, controller, context) -> {
             // Spring Security's filter chain is registered at order -100 by default.
             assertThat(context.getBean(IdempotencyFilter.class).getOrder()).isGreaterThan(-100);
+        });
+    }
+
+    @org.springframework.web.bind.annotation.RestController
+    public static class BadTtlController {
+
+        @PostMapping("/bad-ttl")
+        @dev.idempotency.spring.Idempotent(ttl = "ten minutes")
+        public String badTtl() {
+            return "never";
+        }
+    }
+
+    @Test
+    void invalidAnnotationTtlFailsTheStartupWithAMessageNamingTheMethod() {
+        runner().withUserConfiguration(BadTtlController.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context).getFailure()
+                    .hasStackTraceContaining("Invalid @Idempotent(ttl = \"ten minutes\")")
+                    .hasStackTraceContaining("BadTtlController.badTtl()");
         });
     }
 

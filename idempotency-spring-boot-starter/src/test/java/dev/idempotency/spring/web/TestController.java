@@ -31,6 +31,7 @@ public class TestController {
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     public volatile CountDownLatch entered = new CountDownLatch(1);
     public volatile CountDownLatch release = new CountDownLatch(1);
+    public final CountDownLatch asyncFinish = new CountDownLatch(1);
 
     public int calls(String endpoint) {
         return calls.computeIfAbsent(endpoint, k -> new AtomicInteger()).get();
@@ -138,6 +139,23 @@ public class TestController {
     public StreamingResponseBody stream() {
         int n = count("stream");
         return out -> out.write(("streamed #" + n).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @org.springframework.web.bind.annotation.CrossOrigin(origins = "https://shop.example", exposedHeaders = "Idempotent-Replayed")
+    @PostMapping("/cors-order")
+    @Idempotent
+    public ResponseEntity<String> corsOrder(@RequestBody(required = false) String body) {
+        return ResponseEntity.status(HttpStatus.CREATED).body("order #" + count("cors-order"));
+    }
+
+    @PostMapping("/async")
+    @Idempotent
+    public java.util.concurrent.Callable<String> async() {
+        return () -> {
+            int n = count("async");
+            asyncFinish.await(10, TimeUnit.SECONDS);
+            return "async #" + n;
+        };
     }
 
     @PostMapping("/sse")

@@ -1,0 +1,175 @@
+package dev.idempotency.core;
+
+import dev.idempotency.core.IdempotencyOutcome.Completion;
+import dev.idempotency.core.internal.LeaseHeartbeat;
+import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.OwnerToken;
+import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.StoredResponse;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A key claimed by {@link IdempotencyEngine#begin}: the caller owns it, runs the work, and then settles the claim
+ * exactly once with {@link #finish} (the work returned a result) or {@link #abandon} (the work failed). Until then a
+ * heartbeat renews the claim's lease, from the moment the claim was acquired, so the claim may outlive the thread
+ * that acquired it: the work may be handed to another thread, and the claim settled there.
+ *
+ * <p>Settling is idempotent and thread-safe: the first call to {@code finish} or {@code abandon} settles the claim;
+ * later calls, from any thread, change nothing (a concurrent one waits until the first is done). A claim that is never
+ * settled holds its key until the process exits and its lease runs out, so callers settle it in every path, usually
+ * with {@code abandon} in a {@code catch} and {@code finish} after the work returned.
+ *
+ * <p>The handle is also the work's {@link WorkContext}: pass it to the work for checkpoints, derived keys and the
+ * ownership flag.
+ *
+ * @param <T> what the work returns
+ */
+public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
+
+    private final IdempotencyEngine engine;
+    private final IdempotencyKey key;
+    private final ClaimResult.Acquired acquired;
+    private final OwnerToken owner;
+    private final Duration ttl;
+    private final ResultCodec<T> codec;
+    private final OutcomePolicy<T> policy;
+    private final Object settleLock = new Object();
+    private volatile LeaseHeartbeat heartbeat;
+    private volatile boolean ownershipLost;
+    /** Guarded by {@link #settleLock}; {@code null} while the claim is held. */
+    private Completion settled;
+    /** Guarded by {@link #settleLock}; set when {@link #finish} settled the claim. */
+    private IdempotencyOutcome.Executed<T> finished;
+
+    ActiveClaim(IdempotencyEngine engine, IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl,
+            ResultCodec<T> codec, OutcomePolicy<T> policy) {
+        this.engine = engine;
+        this.key = key;
+        this.acquired = acquired;
+        this.owner = acquired.record().ownerToken();
+        this.ttl = ttl;
+        this.codec = codec;
+        this.policy = policy;
+    }
+
+    void startHeartbeat(LeaseHeartbeat heartbeat) {
+        this.heartbeat = heartbeat;
+    }
+
+    /**
+     * Settles the claim with the work's result: asks the {@link OutcomePolicy}, then stores the encoded result
+     * ({@code complete}) or releases the key, both fenced by this claim's owner token. A claim that was taken over
+     * meanwhile leaves the new owner's record untouched and reports {@link Completion#OWNERSHIP_LOST}; a store failure
+     * reports {@link Completion#STORE_FAILED} and leaves the key in progress until its lease expires. Either way the
+     * result is returned.
+     *
+     * <p>If the policy or the codec throws, the claim is {@linkplain #abandon abandoned} with that exception, which
+     * is then rethrown.
+     *
+     * <p>Only the first settling call counts: a later {@code finish} returns the first one's outcome; after
+     * {@link #abandon}, it stores nothing and returns {@code result} with what the abandon's release did.
+     *
+     * @return the executed outcome, as {@link IdempotencyEngine#execute} would have returned it
+     */
+    public IdempotencyOutcome.Executed<T> finish(T result) {
+        synchronized (settleLock) {
+            if (settled != null) {
+                return finished != null ? finished : new IdempotencyOutcome.Executed<>(result, settled, isTakeover());
+            }
+            boolean store;
+            StoredResponse encoded;
+            try {
+                store = policy.shouldStore(result);
+                encoded = store ? codec.encode(result) : null;
+            } catch (RuntimeException | Error failure) {
+                abandon(failure);
+                throw failure;
+            }
+            stopHeartbeat();
+            Completion completion = store ? engine.complete(key, owner, encoded, ttl) : engine.release(key, owner);
+            settled = completion;
+            finished = new IdempotencyOutcome.Executed<>(result, completion, isTakeover());
+            engine.listener().executed(key, completion, isTakeover());
+            return finished;
+        }
+    }
+
+    /**
+     * Settles the claim after the work failed: stops the heartbeat, releases the key (fenced by this claim's owner
+     * token) so a retry runs afresh, and reports the failure to the listener. A release that fails in the store is
+     * added to {@code failure} as a suppressed exception; the key then stays in progress until its lease expires.
+     * Does nothing when the claim is already settled.
+     */
+    public void abandon(Throwable failure) {
+        Objects.requireNonNull(failure, "failure");
+        synchronized (settleLock) {
+            if (settled != null) {
+                return;
+            }
+            stopHeartbeat();
+            settled = engine.releaseAfterFailure(key, owner, failure);
+            engine.listener().failed(key, failure);
+        }
+    }
+
+    /** {@code true} once {@link #finish} or {@link #abandon} has settled the claim. */
+    public boolean isSettled() {
+        synchronized (settleLock) {
+            return settled != null;
+        }
+    }
+
+    @Override
+    public IdempotencyKey key() {
+        return key;
+    }
+
+    @Override
+    public OwnerToken ownerToken() {
+        return owner;
+    }
+
+    @Override
+    public boolean isTakeover() {
+        return acquired.takeover();
+    }
+
+    @Override
+    public Optional<RecoveryPoint> recoveryPoint() {
+        return acquired.record().lastRecoveryPoint();
+    }
+
+    @Override
+    public void checkpoint(RecoveryPoint recoveryPoint) {
+        if (!engine.checkpoint(key, owner, recoveryPoint)) {
+            markOwnershipLost();
+            throw new OwnershipLostException(key);
+        }
+    }
+
+    @Override
+    public boolean ownershipLost() {
+        return ownershipLost;
+    }
+
+    void markOwnershipLost() {
+        if (!ownershipLost) {
+            ownershipLost = true;
+            engine.ownershipLostWhileRunning(key);
+        }
+    }
+
+    private void stopHeartbeat() {
+        LeaseHeartbeat running = heartbeat;
+        if (running != null) {
+            running.stop();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ActiveClaim[" + key + (acquired.takeover() ? ", takeover" : "") + "]";
+    }
+}
