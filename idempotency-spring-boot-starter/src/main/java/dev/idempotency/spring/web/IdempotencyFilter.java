@@ -186,7 +186,9 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         if (headerValues.isEmpty()) {
             if (annotation.required()) {
                 notify(IdempotencyWebListener::keyMissing);
-                log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": no idempotency key");
+                if (log.isDebugEnabled()) {
+                    log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": no idempotency key");
+                }
                 problem(IdempotencyProblem.KEY_MISSING, properties.getStatus().getKeyMissing(),
                         "This endpoint requires an " + properties.getHeaderName() + " header.", request)
                         .writeTo(response);
@@ -204,7 +206,9 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             key = keyHeader.parse(headerValues.get(0));
         } catch (InvalidIdempotencyKeyException e) {
             notify(listener -> listener.keyInvalid(e.reason()));
-            log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": invalid idempotency key (" + e.reason() + ")");
+            if (log.isDebugEnabled()) {
+                log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": invalid idempotency key (" + e.reason() + ")");
+            }
             problem(IdempotencyProblem.KEY_INVALID, properties.getStatus().getKeyInvalid(), e.getMessage(), request)
                     .with("reason", e.reason().name())
                     .writeTo(response);
@@ -216,7 +220,9 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
         } catch (RequestRejectedException e) {
             notify(listener -> listener.requestRejected(e.problem()));
-            log.debug("Rejected " + scope + "/" + key + ": " + e.problem().slug());
+            if (log.isDebugEnabled()) {
+                log.debug("Rejected " + scope + "/" + key + ": " + e.problem().slug());
+            }
             int status = switch (e.problem()) {
                 case REQUEST_TOO_LARGE -> properties.getStatus().getRequestTooLarge();
                 case INVALID_MULTIPART -> properties.getStatus().getInvalidMultipart();
@@ -247,10 +253,14 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             wrappedRequest.setAttribute(KEY_ATTRIBUTE, active.key());
             runHandler(key, active, wrappedRequest, request, response, chain);
         } else if (claim instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
-            log.debug("Replaying the stored response for " + key);
+            if (log.isDebugEnabled()) {
+                log.debug("Replaying the stored response for " + key);
+            }
             replay(replayed.result(), response);
         } else if (claim instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
-            log.debug("Rejected " + key + ": a request with this key is still running");
+            if (log.isDebugEnabled()) {
+                log.debug("Rejected " + key + ": a request with this key is still running");
+            }
             long seconds = Math.max(1, (inProgress.retryAfter().toMillis() + 999) / 1000);
             response.setHeader("Retry-After", Long.toString(seconds));
             problem(IdempotencyProblem.KEY_IN_USE, properties.getStatus().getKeyInUse(),
@@ -273,7 +283,9 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private void runHandler(IdempotencyKey key, ActiveClaim<HttpResult> claim, HttpServletRequest wrappedRequest,
             HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
+        if (log.isDebugEnabled()) {
+            log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
+        }
         CapturingResponse capture;
         try {
             capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
@@ -335,7 +347,9 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                         "asynchronous request still running after " + limit)), limit.toMillis(), TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {
                 // The filter is being destroyed: the AsyncContext's end still settles the claim.
-                log.debug("No safety limit for the asynchronous request " + key + ": the filter is shut down");
+                if (log.isDebugEnabled()) {
+                    log.debug("No safety limit for the asynchronous request " + key + ": the filter is shut down");
+                }
                 return;
             }
             if (settled.get()) {
@@ -399,12 +413,16 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             String reason = result.unstorableReason();
             notify(listener -> listener.responseNotStored(key, reason));
             if (reason.equals("error sent")) {
-                log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
+                if (log.isDebugEnabled()) {
+                    log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
+                }
             } else {
                 log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
             }
         } else {
-            log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
+            if (log.isDebugEnabled()) {
+                log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
+            }
         }
     }
 
