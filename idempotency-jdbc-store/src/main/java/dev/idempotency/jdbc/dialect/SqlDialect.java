@@ -232,8 +232,17 @@ public abstract class SqlDialect {
 
     /** Replaces {@code {table}}, {@code {now}} and {@code {nowPlusMillis}} in a statement template. */
     protected String sql(String template, String table) {
-        return template.replace("{table}", table).replace("{nowPlusMillis}", nowPlusMillis()).replace("{now}", now());
+        // Built once per statement and table: the claim statement alone is kilobytes, and an identical String
+        // instance also spares the driver re-hashing it to find its prepared statement.
+        return statements.computeIfAbsent(new StatementKey(template, table), k ->
+                template.replace("{table}", table).replace("{nowPlusMillis}", nowPlusMillis()).replace("{now}", now()));
     }
+
+    private final java.util.concurrent.ConcurrentMap<StatementKey, String> statements =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Templates are constants, so identity would do; equality keeps this correct for templates built at runtime. */
+    private record StatementKey(String template, String table) {}
 
     /** Reads one timestamp column written by the database clock. */
     protected Instant readInstant(ResultSet rs, String column) throws SQLException {
