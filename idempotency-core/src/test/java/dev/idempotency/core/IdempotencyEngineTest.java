@@ -7,15 +7,14 @@ import dev.idempotency.core.IdempotencyOutcome.Completion;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.ForwardingIdempotencyStore;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.MutableClock;
 import dev.idempotency.core.store.OwnerToken;
-import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.RecoveryPoint;
-import dev.idempotency.core.store.ReleaseResult;
 import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
@@ -24,7 +23,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -551,53 +549,8 @@ class IdempotencyEngineTest {
         }
     }
 
-    /** Forwards to a real store; subclasses break one operation. */
-    private static class ForwardingStore implements IdempotencyStore {
-
-        final IdempotencyStore delegate;
-
-        ForwardingStore(IdempotencyStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public ClaimResult claim(ClaimRequest request) {
-            return delegate.claim(request);
-        }
-
-        @Override
-        public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
-            return delegate.complete(key, owner, response, retention);
-        }
-
-        @Override
-        public ReleaseResult release(IdempotencyKey key, OwnerToken owner) {
-            return delegate.release(key, owner);
-        }
-
-        @Override
-        public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
-            return delegate.renew(key, owner, lease);
-        }
-
-        @Override
-        public RenewResult checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint, Duration lease) {
-            return delegate.checkpoint(key, owner, recoveryPoint, lease);
-        }
-
-        @Override
-        public Optional<IdempotencyRecord> find(IdempotencyKey key) {
-            return delegate.find(key);
-        }
-
-        @Override
-        public PurgeResult purgeExpired(int batchSize) {
-            return delegate.purgeExpired(batchSize);
-        }
-    }
-
     /** A renewal of one key blocks, as a JDBC renewal waiting for a pooled connection would. */
-    private static final class SlowRenewalStore extends ForwardingStore {
+    private static final class SlowRenewalStore extends ForwardingIdempotencyStore {
         private final String slowKey;
         private final Duration delay;
 
@@ -621,7 +574,7 @@ class IdempotencyEngineTest {
     }
 
     /** The first claim goes through; every later one fails as if the database had gone away. */
-    private static final class ClaimFailsAfterFirst extends ForwardingStore {
+    private static final class ClaimFailsAfterFirst extends ForwardingIdempotencyStore {
         private final AtomicInteger claims;
 
         ClaimFailsAfterFirst(IdempotencyStore delegate, AtomicInteger claims) {
@@ -639,7 +592,7 @@ class IdempotencyEngineTest {
     }
 
     /** Simulates a store outage on chosen operations; the rest goes to a real in-memory store. */
-    private static class FailingStore extends ForwardingStore {
+    private static class FailingStore extends ForwardingIdempotencyStore {
         private final boolean failClaim;
         private final boolean failComplete;
 
@@ -654,7 +607,7 @@ class IdempotencyEngineTest {
             if (failClaim) {
                 throw new IdempotencyStoreException("connection refused");
             }
-            return delegate.claim(request);
+            return super.claim(request);
         }
 
         @Override
@@ -662,7 +615,7 @@ class IdempotencyEngineTest {
             if (failComplete) {
                 throw new IdempotencyStoreException("connection reset");
             }
-            return delegate.complete(key, owner, response, retention);
+            return super.complete(key, owner, response, retention);
         }
     }
 }

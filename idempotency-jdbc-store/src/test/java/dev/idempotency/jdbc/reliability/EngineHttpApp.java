@@ -13,6 +13,7 @@ import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.core.WorkContext;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.ForwardingIdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.StoredResponse;

@@ -9,6 +9,7 @@ import dev.idempotency.core.IdempotencyOutcome.Completion;
 import dev.idempotency.core.IdempotentRequest;
 import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.core.ResultCodecs;
+import dev.idempotency.core.store.ForwardingIdempotencyStore;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;

@@ -1,21 +1,13 @@
-package dev.idempotency.jdbc.reliability;
+package dev.idempotency.core.store;
 
 import dev.idempotency.core.IdempotencyKey;
-import dev.idempotency.core.store.ClaimRequest;
-import dev.idempotency.core.store.ClaimResult;
-import dev.idempotency.core.store.CompleteResult;
-import dev.idempotency.core.store.IdempotencyRecord;
-import dev.idempotency.core.store.IdempotencyStore;
-import dev.idempotency.core.store.OwnerToken;
-import dev.idempotency.core.store.PurgeResult;
-import dev.idempotency.core.store.RecoveryPoint;
-import dev.idempotency.core.store.ReleaseResult;
-import dev.idempotency.core.store.RenewResult;
-import dev.idempotency.core.store.StoredResponse;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Passes every call to a real store; scenarios override single operations to observe or inject faults. */
+/**
+ * Passes every call to a real store; tests override single operations to observe them or inject faults (a store
+ * that is down, a renewal that hangs). Published in the test-jar with the contract suite.
+ */
 public class ForwardingIdempotencyStore implements IdempotencyStore {
 
     private final IdempotencyStore delegate;
