@@ -22,6 +22,12 @@ public enum IdempotencyProblem {
     INVALID_JSON("invalid-json", "Invalid JSON body"),
     /** A multipart request body could not be parsed (malformed, or the application has no multipart support). */
     INVALID_MULTIPART("invalid-multipart", "Invalid multipart body"),
+    /**
+     * The key's request was processed, but its response could not be stored for replay (too large, streamed, sent as
+     * an error page, failed after commit, or asynchronous work that outlived its request). Retrying does not run it
+     * again; the problem carries the original status as {@code originalStatus}.
+     */
+    RESPONSE_NOT_REPLAYABLE("response-not-replayable", "Response not replayable"),
     /** The idempotency store could not be reached; the handler did not run. */
     STORE_UNAVAILABLE("store-unavailable", "Idempotency store unavailable");
 

@@ -92,6 +92,8 @@ public class IdempotencyProperties {
 
     private final Status status = new Status();
 
+    private final Async async = new Async();
+
     private final Store store = new Store();
 
     private final Jdbc jdbc = new Jdbc();
@@ -222,6 +224,10 @@ public class IdempotencyProperties {
         return inFlight;
     }
 
+    public Async getAsync() {
+        return async;
+    }
+
     public Status getStatus() {
         return status;
     }
@@ -302,6 +308,13 @@ public class IdempotencyProperties {
         /** Status when the store cannot be reached and {@code fail-open} is off. */
         private int storeUnavailable = 503;
 
+        /**
+         * Status for a retry of a key whose request was processed but whose response could not be stored for replay
+         * (too large, streamed, sent as an error page, failed after commit). 410 because retrying clients treat it
+         * as final, unlike 409, 429 or 5xx, and it cannot be mistaken for a validation error or a reused key.
+         */
+        private int responseNotReplayable = 410;
+
         public int getKeyMissing() {
             return keyMissing;
         }
@@ -364,6 +377,34 @@ public class IdempotencyProperties {
 
         public void setStoreUnavailable(int storeUnavailable) {
             this.storeUnavailable = storeUnavailable;
+        }
+
+        public int getResponseNotReplayable() {
+            return responseNotReplayable;
+        }
+
+        public void setResponseNotReplayable(int responseNotReplayable) {
+            this.responseNotReplayable = responseNotReplayable;
+        }
+    }
+
+    /** Asynchronous handlers ({@code Callable}, {@code DeferredResult}, {@code CompletableFuture}, streams). */
+    public static class Async {
+
+        /**
+         * How long an asynchronous request's key may stay claimed past the request's async timeout while its work has
+         * not reported its end (a {@code DeferredResult} or {@code CompletableFuture} that outlived a timeout, or a
+         * request whose end the container never reported). Then the key is kept as completed, not replayable: the work
+         * may have run, so it is never released. A {@code Callable} reports its end and settles the key at once.
+         */
+        private Duration workLimit = Duration.ofMinutes(10);
+
+        public Duration getWorkLimit() {
+            return workLimit;
+        }
+
+        public void setWorkLimit(Duration workLimit) {
+            this.workLimit = workLimit;
         }
     }
 

@@ -23,6 +23,9 @@ public interface IdempotencyWebListener {
     /** The store failed during the claim; {@code failOpen} tells whether the request ran unprotected. */
     default void storeUnavailable(boolean failOpen) {}
 
-    /** The handler ran but its response was not stored (too large, streamed, asynchronous, error sent). */
-    default void responseNotStored(IdempotencyKey key, String reason) {}
+    /**
+     * The handler ran but its response cannot be replayed: the key is kept as completed, not replayable, or released
+     * when the outcome policy says so (5xx, release statuses).
+     */
+    default void responseNotStored(IdempotencyKey key, NotReplayableReason reason) {}
 }

@@ -5,6 +5,7 @@ import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
+import dev.idempotency.spring.web.AsyncWorkInterceptor;
 import dev.idempotency.spring.web.IdempotencyFilter;
 import dev.idempotency.spring.web.IdempotentHandlerResolver;
 import org.springframework.beans.factory.ObjectProvider;
@@ -18,6 +19,8 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.HandlerMapping;
+import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * The {@code Idempotency-Key} servlet filter for Spring MVC, with the default scope resolver (the authenticated
@@ -42,6 +45,23 @@ public class IdempotencyWebAutoConfiguration {
     @ConditionalOnMissingBean
     public IdempotentHandlerResolver idempotentHandlerResolver(ApplicationContext context) {
         return new IdempotentHandlerResolver(context);
+    }
+
+    /** Tells the filter when a {@code Callable} handler's work really ends, which may be after its request timed out. */
+    @Bean
+    @ConditionalOnMissingBean
+    public AsyncWorkInterceptor idempotencyAsyncWorkInterceptor() {
+        return new AsyncWorkInterceptor();
+    }
+
+    @Bean
+    public WebMvcConfigurer idempotencyAsyncSupportConfigurer(AsyncWorkInterceptor asyncWorkInterceptor) {
+        return new WebMvcConfigurer() {
+            @Override
+            public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
+                configurer.registerCallableInterceptors(asyncWorkInterceptor);
+            }
+        };
     }
 
     @Bean

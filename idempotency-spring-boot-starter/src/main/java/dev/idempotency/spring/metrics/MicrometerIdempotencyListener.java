@@ -6,6 +6,7 @@ import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.core.InvalidIdempotencyKeyException;
 import dev.idempotency.spring.IdempotencyProblem;
 import dev.idempotency.spring.IdempotencyWebListener;
+import dev.idempotency.spring.NotReplayableReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -24,8 +25,8 @@ import java.util.Locale;
  *       handler threw and its claim was released;</li>
  *   <li>{@value #TAKEOVERS} (counter): claims that took over an expired lease, usually after a crash;</li>
  *   <li>{@value #OWNERSHIP_LOST} (counter): runs that lost their claim to another worker;</li>
- *   <li>{@value #UNSTORED} (counter): executed responses that could not be stored (too large, streaming,
- *       asynchronous, error sent);</li>
+ *   <li>{@value #UNSTORED} (counter), tag {@code reason} ({@link NotReplayableReason}, lowercase): executed
+ *       responses that could not be stored for replay;</li>
  *   <li>{@value #STORE_ERRORS} (counter), tag {@code operation};</li>
  *   <li>{@value #STORE_LATENCY} (timer), tag {@code operation}: {@code claim}, {@code complete}, {@code release},
  *       {@code renew}, {@code checkpoint}, {@code find}, {@code purge}.</li>
@@ -119,8 +120,9 @@ public class MicrometerIdempotencyListener implements IdempotencyListener, Idemp
     }
 
     @Override
-    public void responseNotStored(IdempotencyKey key, String reason) {
-        Counter.builder(UNSTORED).description("Executed responses that could not be stored").register(registry).increment();
+    public void responseNotStored(IdempotencyKey key, NotReplayableReason reason) {
+        Counter.builder(UNSTORED).description("Executed responses that could not be stored for replay")
+                .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
     }
 
     private void request(String outcome) {

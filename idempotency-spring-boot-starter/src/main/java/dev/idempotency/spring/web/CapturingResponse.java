@@ -1,5 +1,6 @@
 package dev.idempotency.spring.web;
 
+import dev.idempotency.spring.NotReplayableReason;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
@@ -16,10 +17,11 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Status and headers go straight to the real response (nothing is committed before the filter writes the
  * body). The body is buffered up to {@code limit} bytes. Past the limit the wrapper stops buffering: it writes what it
- * holds to the real response and streams the rest through, and the response is marked unstorable, so memory stays
- * bounded by the limit whatever the handler writes. The same switch to streaming happens when the handler starts
- * asynchronous processing (SSE, {@code StreamingResponseBody}, {@code DeferredResult}), whose writes come later.
- * A {@code sendError} also marks the response unstorable: the error page renders it after the filter returned.
+ * holds to the real response and streams the rest through, and the response is marked not replayable, so memory
+ * stays bounded by the limit whatever the handler writes.
+ * A {@code sendError} also marks the response not replayable: the error page renders it after the filter returned.
+ * An asynchronous request keeps buffering until its work's result is written by the asynchronous dispatch; only a
+ * streaming handler switches to streaming when its asynchronous processing starts.
  */
 final class CapturingResponse extends HttpServletResponseWrapper {
 
@@ -30,16 +32,16 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private Charset writerCharset;
     private boolean streaming;
     private boolean errorSent;
-    private String unstorableReason;
+    private NotReplayableReason notReplayable;
 
     CapturingResponse(HttpServletResponse response, int limit) {
         super(response);
         this.limit = limit;
     }
 
-    /** Why this response cannot be stored, or {@code null} when it can. */
-    synchronized String unstorableReason() {
-        return unstorableReason;
+    /** Why this response cannot be replayed, or {@code null} when its whole body is held. */
+    synchronized NotReplayableReason notReplayableReason() {
+        return notReplayable;
     }
 
     synchronized boolean isStreaming() {
@@ -58,9 +60,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      * Stops buffering: what is held goes to the client and later writes go straight through. The response is not
      * stored.
      */
-    synchronized void streamThrough(String reason) throws IOException {
-        if (unstorableReason == null) {
-            unstorableReason = reason;
+    synchronized void streamThrough(NotReplayableReason reason) throws IOException {
+        if (notReplayable == null) {
+            notReplayable = reason;
         }
         if (streaming) {
             return;
@@ -212,8 +214,8 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     private void errorSent() {
         errorSent = true;
-        if (unstorableReason == null) {
-            unstorableReason = "error sent";
+        if (notReplayable == null) {
+            notReplayable = NotReplayableReason.ERROR_SENT;
         }
         buffer.reset();
         streaming = true;
@@ -221,7 +223,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     private synchronized void write(byte[] bytes, int off, int len) throws IOException {
         if (!streaming && buffer.size() + (long) len > limit) {
-            streamThrough("response larger than " + limit + " bytes");
+            streamThrough(NotReplayableReason.TOO_LARGE);
         }
         if (streaming) {
             getResponse().getOutputStream().write(bytes, off, len);
@@ -268,7 +270,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         @Override
         public void setWriteListener(WriteListener listener) {
             try {
-                streamThrough("non-blocking write");
+                streamThrough(NotReplayableReason.STREAMED);
                 getResponse().getOutputStream().setWriteListener(listener);
             } catch (IOException e) {
                 throw new IllegalStateException(e);

@@ -16,6 +16,7 @@ import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
+import dev.idempotency.spring.NotReplayableReason;
 import dev.idempotency.spring.PrincipalScopeResolver;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -65,16 +66,15 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *       scope, canonical body), reading the body once up to {@code max-request-size}: 413 above it, 400 for JSON
  *       that does not parse. Nothing is claimed.</li>
  *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
- *       (up to {@code max-response-size}) so it can be stored before the client sees it; the outcome policy stores
- *       responses below 500 and releases the key for 5xx, the configured release statuses, and responses that
- *       were too large, streamed, asynchronous or sent as errors. Exceptions release the key and propagate. The
- *       claim ({@link IdempotencyEngine#begin}) and the handler both run on the servlet thread; the claim is an
- *       {@link ActiveClaim} handle, settled when the handler returns, or, for an asynchronous request, when its
- *       {@code AsyncContext} completes, errs or times out (released at the latest one minute after the async timeout,
- *       or one hour after the handler returned when it has none). Until then its lease is renewed, so a retry gets
- *       409.</li>
+ *       (up to {@code max-response-size}) so it can be stored before the client sees it. A {@link HandlerRun} settles
+ *       the claim once the work is over: the outcome policy releases the key for 5xx, the configured release statuses
+ *       and exceptions thrown before anything reached the client; every other response is stored, replayable when its
+ *       body was captured, otherwise as <em>completed, not replayable</em> (too large, streamed, sent as an error page,
+ *       failed after commit). An asynchronous request is settled by the asynchronous dispatch that writes its work's
+ *       result, or, when the request timed out first, when the work really ends. Until then the claim's lease is
+ *       renewed, so a retry gets 409.</li>
  *   <li>A completed key with the same fingerprint replays the stored status, allowlisted headers and body with
- *       {@code Idempotent-Replayed: true}; a different fingerprint is 422 {@code key-reused}; a request still
+ *       {@code Idempotent-Replayed: true} ({@code response-not-replayable} when the body could not be stored); a different fingerprint is 422 {@code key-reused}; a request still
  *       running is 409 {@code key-in-use} with {@code Retry-After}, after an optional wait.</li>
  *   <li>If the store fails during the claim the handler does not run and the answer is 503
  *       {@code store-unavailable}, unless {@code fail-open} runs it unprotected.</li>
@@ -83,7 +83,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
 
     /** Marks a replayed response, as Stripe does. */
-    public static final String REPLAYED_HEADER = "Idempotent-Replayed";
+    public static final String REPLAYED_HEADER = ResponseReplayer.REPLAYED_HEADER;
 
     /**
      * Request attribute holding the {@link IdempotencyKey} (scope and key) that the filter claimed for the handler
@@ -98,22 +98,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
 
     private static final Log log = LogFactory.getLog(IdempotencyFilter.class);
 
-    /** Extra time an asynchronous request gets past its AsyncContext timeout before its key is released anyway. */
-    private static final Duration ASYNC_GRACE = Duration.ofMinutes(1);
-    /** How long the key of an asynchronous request without a timeout stays claimed at most. */
-    private static final Duration ASYNC_LIMIT_WITHOUT_TIMEOUT = Duration.ofHours(1);
-
-    /** Never stored or replayed, whatever {@code replay-headers} says: they carry credentials or framing. */
-    private static final Set<String> NEVER_REPLAYED = caseInsensitive(List.of("Set-Cookie", "Set-Cookie2", "Authorization",
-            "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate", "Content-Length", "Transfer-Encoding",
-            "Connection", "Keep-Alive", "Upgrade", "Trailer", "Date", "Server", REPLAYED_HEADER));
-
-    /**
-     * Never stored or replayed either: CORS headers depend on the retry's own {@code Origin} and are computed for
-     * each response from the handler's CORS configuration.
-     */
-    private static final String NEVER_REPLAYED_PREFIX = "Access-Control-";
-
     private final IdempotencyEngine engine;
     private final IdempotencyProperties properties;
     private final IdempotentHandlerResolver handlerResolver;
@@ -122,7 +106,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final List<IdempotencyWebListener> listeners;
     private final IdempotencyKeyHeader keyHeader;
     private final RequestFingerprinter fingerprinter;
-    private final List<String> replayHeaders;
+    private final ResponseReplayer replayer;
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
     /**
@@ -149,17 +133,22 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         this.listeners = List.copyOf(listeners);
         this.keyHeader = new IdempotencyKeyHeader(new IdempotencyKeyValidator(properties.getMaxKeyLength()));
         this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes());
-        this.replayHeaders = properties.getReplayHeaders().stream()
-                .filter(name -> !NEVER_REPLAYED.contains(name))
-                .filter(name -> !name.regionMatches(true, 0, NEVER_REPLAYED_PREFIX, 0, NEVER_REPLAYED_PREFIX.length()))
-                .toList();
+        this.replayer = new ResponseReplayer(properties.getReplayHeaders());
         this.methods = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         this.methods.addAll(properties.getMethods());
         Set<Integer> releaseStatuses = Set.copyOf(properties.getReleaseStatuses());
         boolean storeServerErrors = properties.isStoreServerErrors();
-        this.outcomePolicy = result -> result.storable()
-                && (storeServerErrors || result.status() < 500)
-                && !releaseStatuses.contains(result.status());
+        // Work that ran is never released because its response cannot be replayed: only failures the client may retry
+        // are (5xx, the release statuses). Work that finished after its request ended has no response to judge.
+        this.outcomePolicy = result -> result.notReplayable() == NotReplayableReason.WORK_OUTLIVED_REQUEST
+                || result.notReplayable() == NotReplayableReason.OUTCOME_UNKNOWN
+                || ((storeServerErrors || result.status() < 500) && !releaseStatuses.contains(result.status()));
+    }
+
+    /** The asynchronous dispatch writes the work's result, which settles the claim (see {@link HandlerRun}). */
+    @Override
+    protected boolean shouldNotFilterAsyncDispatch() {
+        return false;
     }
 
     @Override
@@ -170,6 +159,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        if (isAsyncDispatch(request)) {
+            asyncDispatch(request, response, chain);
+            return;
+        }
         IdempotentHandlerResolver.Resolution resolution = handlerResolver.resolve(request);
         Idempotent annotation = resolution.annotation();
         List<String> headerValues = Collections.list(request.getHeaders(properties.getHeaderName()));
@@ -234,10 +227,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         IdempotentRequest idempotentRequest = new IdempotentRequest(IdempotencyKey.of(scope, key),
                 fingerprinted.fingerprint(),
                 resolution.ttl() != null ? resolution.ttl() : properties.getTtl(), inFlightWait());
-        execute(idempotentRequest, fingerprinted.request(), request, response, chain);
+        execute(idempotentRequest, resolution.handler(), fingerprinted.request(), request, response, chain);
     }
 
-    private void execute(IdempotentRequest idempotentRequest, HttpServletRequest wrappedRequest,
+    private void execute(IdempotentRequest idempotentRequest, Method handler, HttpServletRequest wrappedRequest,
             HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         IdempotencyKey key = idempotentRequest.key();
@@ -251,12 +244,21 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         }
         if (claim instanceof ActiveClaim<HttpResult> active) {
             wrappedRequest.setAttribute(KEY_ATTRIBUTE, active.key());
-            runHandler(key, active, wrappedRequest, request, response, chain);
+            runHandler(key, active, handler, wrappedRequest, request, response, chain);
         } else if (claim instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) {
             if (log.isDebugEnabled()) {
                 log.debug("Replaying the stored response for " + key);
             }
-            replay(replayed.result(), response);
+            HttpResult stored = replayed.result();
+            if (stored.replayable()) {
+                replayer.replay(stored, response);
+            } else {
+                replayer.replayNotReplayable(stored, problem(IdempotencyProblem.RESPONSE_NOT_REPLAYABLE,
+                        properties.getStatus().getResponseNotReplayable(), "The request with this idempotency key was "
+                        + "processed (status " + stored.status() + "), but its response cannot be replayed: "
+                        + stored.notReplayable().description() + ". Do not retry it; send a new key for a new request.",
+                        request), response);
+            }
         } else if (claim instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
             if (log.isDebugEnabled()) {
                 log.debug("Rejected " + key + ": a request with this key is still running");
@@ -275,154 +277,63 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     }
 
     /**
-     * Runs the handler on this thread while {@code claim} holds the key. A synchronous result settles the claim at
-     * once; an asynchronous request settles it when its AsyncContext completes, errs or times out, or when the safety
-     * limit runs out, whichever comes first. Until then the key stays claimed (its lease renewed by the engine's
-     * heartbeat), so a retry gets 409.
+     * Runs the handler on this thread while {@code claim} holds the key. The {@link HandlerRun} settles the claim
+     * when the handler returns or throws, or, for an asynchronous request, when its work's result is dispatched or its
+     * work ends; see its Javadoc for every path.
      */
-    private void runHandler(IdempotencyKey key, ActiveClaim<HttpResult> claim, HttpServletRequest wrappedRequest,
+    private void runHandler(IdempotencyKey key, ActiveClaim<HttpResult> claim, Method handler, HttpServletRequest wrappedRequest,
             HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         if (log.isDebugEnabled()) {
             log.debug("Executing " + request.getMethod() + " " + request.getRequestURI() + " for " + key);
         }
-        CapturingResponse capture;
+        CapturingResponse capture = new CapturingResponse(response,
+                (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
+        HandlerRun run = new HandlerRun(key, claim, capture, replayer, executed -> reportExecuted(key, executed));
+        wrappedRequest.setAttribute(HandlerRun.ATTRIBUTE, run);
         try {
-            capture = new CapturingResponse(response, (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
             chain.doFilter(wrappedRequest, capture);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            claim.abandon(e); // the key is released before the error propagates
+            run.handlerFailed(e); // settled before the error propagates
             throw e;
         }
-        if (!wrappedRequest.isAsyncStarted()) {
-            HttpResult result;
-            try {
-                result = capture(wrappedRequest, capture);
-            } catch (IOException | RuntimeException | Error e) {
-                claim.abandon(e);
-                throw e;
-            }
-            reportExecuted(key, claim.finish(result));
-            capture.copyBodyToResponse();
-            return;
-        }
-        AsyncContext asyncContext;
         try {
-            capture.streamThrough("asynchronous or streaming response");
-            asyncContext = wrappedRequest.getAsyncContext();
+            if (!wrappedRequest.isAsyncStarted()) {
+                run.handlerReturned();
+                return;
+            }
+            AsyncContext asyncContext = wrappedRequest.getAsyncContext();
+            Duration limit = properties.getAsync().getWorkLimit().plusMillis(Math.max(0, asyncContext.getTimeout()));
+            run.asyncStarted(wrappedRequest, handler, limit, asyncLimits);
         } catch (IOException | RuntimeException | Error e) {
-            claim.abandon(e);
+            run.handlerFailed(e);
             throw e;
         }
-        long timeout = asyncContext.getTimeout();
-        Duration limit = timeout > 0 ? Duration.ofMillis(timeout).plus(ASYNC_GRACE) : ASYNC_LIMIT_WITHOUT_TIMEOUT;
-        AsyncSettlement settlement = new AsyncSettlement(key, claim, wrappedRequest, capture);
-        asyncContext.addListener(settlement);
-        settlement.scheduleLimit(limit);
     }
 
-    /**
-     * Settles the claim of an asynchronous request once the request is over: when its AsyncContext completes, errs or
-     * times out, or, should the container never report that, when the safety limit runs out.
-     */
-    private final class AsyncSettlement implements AsyncListener {
-
-        private final IdempotencyKey key;
-        private final ActiveClaim<HttpResult> claim;
-        private final HttpServletRequest request;
-        private final CapturingResponse capture;
-        private final AtomicBoolean settled = new AtomicBoolean();
-        private volatile ScheduledFuture<?> limitTask;
-
-        AsyncSettlement(IdempotencyKey key, ActiveClaim<HttpResult> claim, HttpServletRequest request, CapturingResponse capture) {
-            this.key = key;
-            this.claim = claim;
-            this.request = request;
-            this.capture = capture;
-        }
-
-        void scheduleLimit(Duration limit) {
-            try {
-                limitTask = asyncLimits.schedule(() -> settle(new HttpResult(capture.getStatus(), Map.of(), new byte[0],
-                        "asynchronous request still running after " + limit)), limit.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException e) {
-                // The filter is being destroyed: the AsyncContext's end still settles the claim.
-                if (log.isDebugEnabled()) {
-                    log.debug("No safety limit for the asynchronous request " + key + ": the filter is shut down");
-                }
-                return;
-            }
-            if (settled.get()) {
-                limitTask.cancel(false);
-            }
-        }
-
-        @Override
-        public void onComplete(AsyncEvent event) {
-            settleWithResponse();
-        }
-
-        @Override
-        public void onTimeout(AsyncEvent event) {
-            settleWithResponse();
-        }
-
-        @Override
-        public void onError(AsyncEvent event) {
-            settleWithResponse();
-        }
-
-        @Override
-        public void onStartAsync(AsyncEvent event) {
-            // Asynchronous processing started again (a further dispatch): keep listening to the new cycle.
-            event.getAsyncContext().addListener(this);
-        }
-
-        private void settleWithResponse() {
-            if (settled.get()) {
-                return;
-            }
-            HttpResult result;
-            try {
-                result = capture(request, capture);
-            } catch (IOException | RuntimeException e) {
-                result = new HttpResult(500, Map.of(), new byte[0], "asynchronous or streaming response");
-            }
-            settle(result);
-        }
-
-        private void settle(HttpResult result) {
-            if (!settled.compareAndSet(false, true)) {
-                return;
-            }
-            ScheduledFuture<?> limit = limitTask;
-            if (limit != null) {
-                limit.cancel(false);
-            }
-            try {
-                reportExecuted(key, claim.finish(result));
-            } catch (RuntimeException | Error e) {
-                log.warn("The asynchronous request for " + key + " failed; the key is released", e);
-            }
+    /** The asynchronous dispatch of a protected request: its {@link HandlerRun} takes over. */
+    private void asyncDispatch(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        if (request.getAttribute(HandlerRun.ATTRIBUTE) instanceof HandlerRun run) {
+            run.asyncDispatch(request, response, chain);
+        } else {
+            chain.doFilter(request, response);
         }
     }
 
     private void reportExecuted(IdempotencyKey key, IdempotencyOutcome.Executed<HttpResult> executed) {
         HttpResult result = executed.result();
-        if (!result.storable()) {
-            String reason = result.unstorableReason();
+        if (!result.replayable()) {
+            NotReplayableReason reason = result.notReplayable();
             notify(listener -> listener.responseNotStored(key, reason));
-            if (reason.equals("error sent")) {
-                if (log.isDebugEnabled()) {
-                    log.debug("Not storing the response for " + key + ": the handler sent an error; the key is released");
-                }
-            } else {
-                log.warn("Not storing the response for " + key + " (" + reason + "); the key is released and a retry runs again");
+            if (log.isInfoEnabled()) {
+                log.info("The response for " + key + " cannot be replayed (" + reason.description() + "); the key is "
+                        + (executed.completion() == IdempotencyOutcome.Completion.RELEASED
+                                ? "released, as the outcome policy says for status " + result.status()
+                                : "kept, so a retry gets response-not-replayable instead of running again"));
             }
-        } else {
-            if (log.isDebugEnabled()) {
-                log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
-            }
+        } else if (log.isDebugEnabled()) {
+            log.debug("Executed " + key + ": status " + result.status() + ", " + executed.completion());
         }
     }
 
@@ -446,54 +357,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         problem(IdempotencyProblem.STORE_UNAVAILABLE, properties.getStatus().getStoreUnavailable(),
                 "The request could not be checked for duplicates, so it was not processed. Retry with the same key.", request)
                 .writeTo(response);
-    }
-
-    private HttpResult capture(HttpServletRequest request, CapturingResponse capture) throws IOException {
-        String unstorable = capture.unstorableReason();
-        if (unstorable != null) {
-            return new HttpResult(capture.getStatus(), Map.of(), new byte[0], unstorable);
-        }
-        return new HttpResult(capture.getStatus(), replayableHeaders(capture), capture.body(), null);
-    }
-
-    private Map<String, List<String>> replayableHeaders(HttpServletResponse response) {
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        for (String name : replayHeaders) {
-            List<String> values;
-            if (name.equalsIgnoreCase("Content-Type")) {
-                String contentType = response.getContentType();
-                values = contentType == null ? List.of() : List.of(contentType);
-            } else {
-                values = new ArrayList<>(response.getHeaders(name));
-            }
-            if (!values.isEmpty()) {
-                headers.put(name, values);
-            }
-        }
-        return headers;
-    }
-
-    private void replay(HttpResult stored, HttpServletResponse response) throws IOException {
-        response.setStatus(stored.status());
-        Set<String> allowed = caseInsensitive(replayHeaders);
-        stored.headers().forEach((name, values) -> {
-            if (!allowed.contains(name) || values.isEmpty()) {
-                return;
-            }
-            if (name.equalsIgnoreCase("Content-Type")) {
-                response.setContentType(values.get(0));
-                return;
-            }
-            response.setHeader(name, values.get(0));
-            values.stream().skip(1).forEach(value -> response.addHeader(name, value));
-        });
-        response.setHeader(REPLAYED_HEADER, "true");
-        byte[] body = stored.body();
-        response.setContentLength(body.length);
-        if (body.length > 0) {
-            response.getOutputStream().write(body);
-        }
-        response.flushBuffer();
     }
 
     private String resolveScope(Idempotent annotation, Method handler, HttpServletRequest request) {
@@ -553,9 +416,4 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         return scheduler;
     }
 
-    private static Set<String> caseInsensitive(List<String> names) {
-        Set<String> set = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-        set.addAll(names);
-        return set;
-    }
 }

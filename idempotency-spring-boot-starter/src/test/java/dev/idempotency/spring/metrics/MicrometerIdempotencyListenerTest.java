@@ -55,7 +55,7 @@ class MicrometerIdempotencyListenerTest {
         listener.requestRejected(IdempotencyProblem.INVALID_JSON);
         listener.storeUnavailable(false);
         listener.storeUnavailable(true);
-        listener.responseNotStored(key, "too large");
+        listener.responseNotStored(key, dev.idempotency.spring.NotReplayableReason.TOO_LARGE);
 
         assertThat(requests("key_missing")).isEqualTo(1);
         assertThat(requests("key_invalid")).isEqualTo(1);
@@ -63,7 +63,7 @@ class MicrometerIdempotencyListenerTest {
         assertThat(requests("invalid_json")).isEqualTo(1);
         assertThat(requests("store_unavailable")).isEqualTo(1);
         assertThat(requests("fail_open")).isEqualTo(1);
-        assertThat(registry.get(MicrometerIdempotencyListener.UNSTORED).counter().count()).isEqualTo(1);
+        assertThat(registry.get(MicrometerIdempotencyListener.UNSTORED).tag("reason", "too_large").counter().count()).isEqualTo(1);
     }
 
     @Test

@@ -1,0 +1,362 @@
+package dev.idempotency.spring.web;
+
+import dev.idempotency.core.ActiveClaim;
+import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyOutcome;
+import dev.idempotency.spring.NotReplayableReason;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
+import org.springframework.web.context.request.async.WebAsyncUtils;
+import org.springframework.web.util.WebUtils;
+
+/**
+ * One run of a protected handler under its claim: the captured response, and the one place that turns what the
+ * handler did into the claim's settlement. Every path settles the claim exactly once:
+ * <ul>
+ *   <li><b>Synchronous handler:</b> when it returns, the captured response is stored (or, when it cannot be replayed,
+ *       kept as completed, not replayable) or the key released, as the outcome policy says; then the body goes to the
+ *       client.</li>
+ *   <li><b>Exception:</b> thrown before any byte reached the client, the key is released; thrown after, the work
+ *       has visibly run, so the key is kept as not replayable ({@link NotReplayableReason#FAILED_AFTER_COMMIT}).</li>
+ *   <li><b>Asynchronous result</b> ({@code Callable}, {@code WebAsyncTask}, {@code DeferredResult},
+ *       {@code CompletableFuture}): the response keeps being captured; the asynchronous dispatch that writes the work's
+ *       result settles the claim like a synchronous return, so the result is stored and replayed.</li>
+ *   <li><b>Asynchronous request that ended before its work</b> (timeout, container error): the client gets the
+ *       timeout's response, but the claim stays held, its lease renewed, until the work really ends. A
+ *       {@code Callable}'s end is reported by {@link AsyncWorkInterceptor}: returning keeps the key as not replayable
+ *       ({@link NotReplayableReason#WORK_OUTLIVED_REQUEST}), throwing releases it. Work whose end Spring does not
+ *       report ({@code DeferredResult}, {@code CompletableFuture}) holds the key until the work limit, then keeps it as
+ *       not replayable ({@link NotReplayableReason#OUTCOME_UNKNOWN}): it may have run, so it is never released.</li>
+ *   <li><b>Streaming handler</b> (SSE, {@code ResponseBodyEmitter}, {@code StreamingResponseBody}): the body streams to
+ *       the client as it is written; when the asynchronous request ends, the key is kept as not replayable
+ *       ({@link NotReplayableReason#STREAMED}).</li>
+ * </ul>
+ * While a run is unsettled its claim's heartbeat renews the lease, so a retry gets 409.
+ */
+final class HandlerRun implements AsyncListener {
+
+    /** Request attribute holding the run, for the asynchronous dispatch and for {@link AsyncWorkInterceptor}. */
+    static final String ATTRIBUTE = HandlerRun.class.getName();
+
+    private static final Log log = LogFactory.getLog(HandlerRun.class);
+
+    private final IdempotencyKey key;
+    private final ActiveClaim<HttpResult> claim;
+    private final CapturingResponse capture;
+    private final ResponseReplayer replayer;
+    private final Consumer<IdempotencyOutcome.Executed<HttpResult>> report;
+    /** Guarded by {@code this}. */
+    private boolean settled;
+    /** Guarded by {@code this}: the asynchronous request ended (timeout, error) while its work still ran. */
+    private boolean requestEnded;
+    /** Guarded by {@code this}: what the asynchronous work ended with, once it did ({@code null} while it runs). */
+    private WorkEnd workEnd;
+    private Runnable onSettled = () -> {};
+    private volatile boolean streaming;
+    private volatile ScheduledFuture<?> limitTask;
+    /**
+     * The status the client got, as last seen on a container thread. Once the request is over the container recycles
+     * the response, so settlements on other threads (the work's end, the work limit) use this instead.
+     */
+    private volatile int sentStatus;
+
+    private record WorkEnd(Object result) {}
+
+    HandlerRun(IdempotencyKey key, ActiveClaim<HttpResult> claim, CapturingResponse capture, ResponseReplayer replayer,
+            Consumer<IdempotencyOutcome.Executed<HttpResult>> report) {
+        this.key = key;
+        this.claim = claim;
+        this.capture = capture;
+        this.replayer = replayer;
+        this.report = report;
+    }
+
+    IdempotencyKey key() {
+        return key;
+    }
+
+    /** The handler returned on the servlet thread without starting asynchronous processing. */
+    void handlerReturned() throws IOException {
+        settle(captured());
+        capture.copyBodyToResponse();
+    }
+
+    /** The handler (or the asynchronous dispatch) threw: releases the key, unless the client already got bytes. */
+    void handlerFailed(Throwable failure) {
+        if (capture.isStreaming() || capture.getResponse().isCommitted()) {
+            settle(HttpResult.notReplayable(capture.getStatus(), replayer.replayableHeaders(capture),
+                    NotReplayableReason.FAILED_AFTER_COMMIT));
+            return;
+        }
+        release(failure);
+    }
+
+    /**
+     * The handler started asynchronous processing. Streaming handlers stream from now on; everything else keeps
+     * being captured for the asynchronous dispatch.
+     *
+     * @param limit how long the run may stay unsettled at most; then the key is kept as not replayable
+     */
+    void asyncStarted(HttpServletRequest request, Method handler, Duration limit, ScheduledExecutorService scheduler)
+            throws IOException {
+        sentStatus = capture.getStatus();
+        if (isStreaming(handler, capture.getContentType())) {
+            streaming = true;
+            capture.streamThrough(NotReplayableReason.STREAMED);
+        }
+        request.getAsyncContext().addListener(this);
+        try {
+            limitTask = scheduler.schedule(this::limitReached, limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // The filter is being destroyed: the end of the request or of its work still settles the run.
+            if (log.isDebugEnabled()) {
+                log.debug("No work limit for the asynchronous request " + key + ": the filter is shut down");
+            }
+        }
+        if (isSettled()) {
+            cancelLimit();
+        }
+    }
+
+    /**
+     * Runs the asynchronous dispatch through the rest of the chain and settles the run when it wrote the work's
+     * result. A dispatch that renders a timeout or a container error only passes its response to the client: the
+     * work still runs, and its end settles the run.
+     */
+    void asyncDispatch(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        boolean requestOutlived = WebAsyncUtils.getAsyncManager(request).getConcurrentResult() instanceof AsyncRequestTimeoutException;
+        synchronized (this) {
+            requestOutlived |= requestEnded;
+        }
+        try {
+            chain.doFilter(request, response);
+        } catch (IOException | ServletException | RuntimeException | Error e) {
+            if (!requestOutlived && !streaming) {
+                handlerFailed(e);
+            }
+            throw e;
+        }
+        if (request.isAsyncStarted()) {
+            return; // another asynchronous cycle; its dispatch or end settles the run
+        }
+        if (streaming) {
+            capture.copyBodyToResponse();
+            return; // settled when the asynchronous request ends
+        }
+        if (requestOutlived) {
+            sentStatus = capture.getStatus();
+            capture.copyBodyToResponse();
+            requestEnded();
+            return;
+        }
+        if (WebUtils.getNativeResponse(response, CapturingResponse.class) != capture) {
+            // The dispatch wrote around the capture (startAsync without the filter's response): its body is unknown.
+            settle(HttpResult.notReplayable(capture.getStatus(), replayer.replayableHeaders(capture),
+                    NotReplayableReason.OUTCOME_UNKNOWN));
+            return;
+        }
+        handlerReturned();
+    }
+
+    /**
+     * Reported by {@link AsyncWorkInterceptor} on the thread that ran a {@code Callable}, when it returned or threw.
+     * Settles the run only if its request already ended; otherwise the asynchronous dispatch of the result does.
+     */
+    void workEnded(Object resultOrFailure) {
+        boolean settleNow;
+        synchronized (this) {
+            workEnd = new WorkEnd(resultOrFailure);
+            settleNow = requestEnded && !settled;
+        }
+        if (settleNow) {
+            settleAfterWork(resultOrFailure);
+        }
+    }
+
+    /** Called by {@link AsyncWorkInterceptor} when the run settles, to drop its reference to the work. */
+    synchronized void onSettled(Runnable action) {
+        this.onSettled = action;
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        if (!streaming) {
+            synchronized (this) {
+                requestEnded = true;
+            }
+        }
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        onTimeout(event);
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        if (streaming) {
+            settle(HttpResult.notReplayable(capture.getStatus(), replayer.replayableHeaders(capture), NotReplayableReason.STREAMED));
+            return;
+        }
+        boolean unobserved;
+        synchronized (this) {
+            unobserved = !settled && !requestEnded;
+        }
+        if (unobserved) {
+            // The request completed without an asynchronous dispatch through the filter: what the client got is unknown.
+            settle(HttpResult.notReplayable(capture.getStatus(), Map.of(), NotReplayableReason.OUTCOME_UNKNOWN));
+        }
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // Asynchronous processing started again (a further dispatch): keep listening to the new cycle.
+        event.getAsyncContext().addListener(this);
+    }
+
+    private void requestEnded() {
+        WorkEnd ended;
+        synchronized (this) {
+            requestEnded = true;
+            ended = settled ? null : workEnd;
+        }
+        if (ended != null) {
+            settleAfterWork(ended.result());
+        }
+    }
+
+    private void settleAfterWork(Object resultOrFailure) {
+        if (resultOrFailure instanceof Throwable failure) {
+            release(failure);
+            return;
+        }
+        settle(HttpResult.notReplayable(sentStatus, Map.of(), NotReplayableReason.WORK_OUTLIVED_REQUEST));
+    }
+
+    /** Releases the key after a failure that sent the client nothing of the work's result. */
+    private void release(Throwable failure) {
+        synchronized (this) {
+            if (settled) {
+                return;
+            }
+            settled = true;
+        }
+        cancelLimit();
+        try {
+            claim.abandon(failure);
+        } finally {
+            runOnSettled();
+        }
+    }
+
+    private void limitReached() {
+        log.warn("The asynchronous work of " + key + " did not report its end within idempotency.async.work-limit; "
+                + "the key is kept as completed without a replayable response, so a retry does not run it again");
+        settle(HttpResult.notReplayable(sentStatus, Map.of(), NotReplayableReason.OUTCOME_UNKNOWN));
+    }
+
+    private void settle(HttpResult result) {
+        synchronized (this) {
+            if (settled) {
+                return;
+            }
+            settled = true;
+        }
+        cancelLimit();
+        try {
+            report.accept(claim.finish(result));
+        } catch (RuntimeException | Error e) {
+            log.warn("Settling the claim on " + key + " failed", e);
+        } finally {
+            runOnSettled();
+        }
+    }
+
+    private synchronized boolean isSettled() {
+        return settled;
+    }
+
+    private void runOnSettled() {
+        Runnable action;
+        synchronized (this) {
+            action = onSettled;
+        }
+        action.run();
+    }
+
+    private void cancelLimit() {
+        ScheduledFuture<?> limit = limitTask;
+        if (limit != null) {
+            limit.cancel(false);
+        }
+    }
+
+    /** The response of what the handler returned, as captured. */
+    private HttpResult captured() {
+        NotReplayableReason reason = capture.notReplayableReason();
+        if (reason != null) {
+            return HttpResult.notReplayable(capture.getStatus(), replayer.replayableHeaders(capture), reason);
+        }
+        return new HttpResult(capture.getStatus(), replayer.replayableHeaders(capture), capture.body(), null);
+    }
+
+    /**
+     * Whether the handler streams its body: it returns an emitter or a streaming body (possibly in a
+     * {@code ResponseEntity}), or its response is an event stream.
+     */
+    static boolean isStreaming(Method handler, String contentType) {
+        if (contentType != null) {
+            String mediaType = contentType.toLowerCase(Locale.ROOT);
+            if (mediaType.startsWith("text/event-stream") || mediaType.startsWith("application/x-ndjson")
+                    || mediaType.startsWith("application/stream+json")) {
+                return true;
+            }
+        }
+        if (handler == null) {
+            return false;
+        }
+        Class<?> type = handler.getReturnType();
+        Type generic = handler.getGenericReturnType();
+        if (type.getName().equals("org.springframework.http.ResponseEntity") && generic instanceof ParameterizedType parameterized
+                && parameterized.getActualTypeArguments()[0] instanceof Class<?> body) {
+            type = body;
+        }
+        return isStreamingType(type);
+    }
+
+    private static boolean isStreamingType(Class<?> type) {
+        for (Class<?> current = type; current != null; current = current.getSuperclass()) {
+            String name = current.getName();
+            if (name.equals("org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter")
+                    || name.equals("reactor.core.publisher.Flux")) {
+                return true;
+            }
+        }
+        for (Class<?> implemented : type.getInterfaces()) {
+            if (implemented.getName().equals("org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody")) {
+                return true;
+            }
+        }
+        return type.getName().equals("org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody");
+    }
+}
