@@ -55,6 +55,7 @@ public class IdempotencyWebAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnMissingBean(name = "idempotencyAsyncSupportConfigurer")
     public WebMvcConfigurer idempotencyAsyncSupportConfigurer(AsyncWorkInterceptor asyncWorkInterceptor) {
         return new WebMvcConfigurer() {
             @Override

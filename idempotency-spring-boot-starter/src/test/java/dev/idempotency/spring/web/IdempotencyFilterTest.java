@@ -373,14 +373,15 @@ class IdempotencyFilterTest {
     }
 
     @Test
-    void errorSentByAnExceptionResolverReleasesTheKey() {
+    void errorSentByAnExceptionResolverIsKeptAsNotReplayable() {
         withMvc(runner(), (mvc, controller, context) -> {
             mvc.perform(post("/status-exception").header("Idempotency-Key", "se-1")).andExpect(status().isConflict());
             mvc.perform(post("/status-exception").header("Idempotency-Key", "se-1"))
-                    .andExpect(status().isConflict())
-                    .andExpect(header().doesNotExist("Idempotent-Replayed"));
-            assertThat(controller.calls("status-exception")).isEqualTo(2);
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "se-1"))).isEmpty();
+                    .andExpect(status().isGone())
+                    .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/response-not-replayable"))
+                    .andExpect(jsonPath("$.originalStatus").value(409))
+                    .andExpect(jsonPath("$.reason").value("ERROR_SENT"));
+            assertThat(controller.calls("status-exception")).isEqualTo(1);
         });
     }
 
@@ -420,45 +421,57 @@ class IdempotencyFilterTest {
     // ---- unsafe responses ----
 
     @Test
-    void responseAboveTheLimitReachesTheClientWholeButIsNotStored() {
+    void responseAboveTheLimitReachesTheClientWholeAndRetriesGetResponseNotReplayable() {
         withMvc(runner().withPropertyValues("idempotency.max-response-size=1KB"), (mvc, controller, context) -> {
             MockHttpServletResponse first = send(mvc, post("/large").header("Idempotency-Key", "l-1"));
             assertThat(first.getContentAsString()).isEqualTo("L".repeat(4096) + "1");
-            MockHttpServletResponse second = send(mvc, post("/large").header("Idempotency-Key", "l-1"));
-            assertThat(second.getContentAsString()).isEqualTo("L".repeat(4096) + "2");
-            assertThat(second.getHeader("Idempotent-Replayed")).isNull();
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "l-1"))).isEmpty();
+            mvc.perform(post("/large").header("Idempotency-Key", "l-1"))
+                    .andExpect(status().isGone())
+                    .andExpect(header().string("Idempotent-Replayed", "true"))
+                    .andExpect(jsonPath("$.reason").value("TOO_LARGE"));
+            assertThat(controller.calls("large")).isEqualTo(1);
         });
     }
 
     @Test
-    void streamingResponseBodyPassesThroughUnstored() {
+    void responseNotReplayableStatusIsConfigurable() {
+        withMvc(runner().withPropertyValues("idempotency.max-response-size=1KB", "idempotency.status.response-not-replayable=409"),
+                (mvc, controller, context) -> {
+                    send(mvc, post("/large").header("Idempotency-Key", "l-2"));
+                    mvc.perform(post("/large").header("Idempotency-Key", "l-2")).andExpect(status().isConflict());
+                    assertThat(controller.calls("large")).isEqualTo(1);
+                });
+    }
+
+    @Test
+    void streamingResponseBodyPassesThroughAndIsNotRunAgain() {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult started = mvc.perform(post("/stream").header("Idempotency-Key", "st-1")).andReturn();
             mvc.perform(asyncDispatch(started)).andExpect(content().string("streamed #1"));
-            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "st-1"));
-            MvcResult again = mvc.perform(post("/stream").header("Idempotency-Key", "st-1")).andReturn();
-            mvc.perform(asyncDispatch(again)).andExpect(content().string("streamed #2"));
-            assertThat(controller.calls("stream")).isEqualTo(2);
+            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "st-1"));
+            mvc.perform(post("/stream").header("Idempotency-Key", "st-1"))
+                    .andExpect(status().isGone())
+                    .andExpect(jsonPath("$.reason").value("STREAMED"));
+            assertThat(controller.calls("stream")).isEqualTo(1);
         });
     }
 
     @Test
-    void serverSentEventsPassThroughUnstoredAndReleaseTheKeyWhenTheyEnd() {
+    void serverSentEventsPassThroughAndHoldTheKeyUntilTheyEnd() {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult first = mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andReturn();
             assertThat(first.getResponse().getContentAsString()).contains("event #1");
             // Until the asynchronous request is over, the key stays claimed.
             mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andExpect(status().isConflict());
             mvc.perform(asyncDispatch(first));
-            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "sse-1"));
-            mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andReturn();
-            assertThat(controller.calls("sse")).isEqualTo(2);
+            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "sse-1"));
+            mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andExpect(status().isGone());
+            assertThat(controller.calls("sse")).isEqualTo(1);
         });
     }
 
     @Test
-    void retryWhileAnAsyncHandlerStillRunsIs409AndDoesNotRunItAgain() {
+    void retryWhileAnAsyncHandlerStillRunsIs409AndItsResultIsReplayedOnceDone() {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult first = mvc.perform(post("/async").header("Idempotency-Key", "a-1")).andReturn();
             assertThat(first.getRequest().isAsyncStarted()).isTrue();
@@ -470,19 +483,23 @@ class IdempotencyFilterTest {
             assertThat(retry.getContentType()).isEqualTo(PROBLEM_JSON);
             assertThat(callsWhileRunning).as("runs for one key").isLessThanOrEqualTo(1);
             mvc.perform(asyncDispatch(first)).andExpect(content().string("async #1"));
-            // Once the asynchronous request completed, its unstored response releases the key.
-            awaitReleased(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "a-1"));
-            MvcResult again = mvc.perform(post("/async").header("Idempotency-Key", "a-1")).andReturn();
-            mvc.perform(asyncDispatch(again)).andExpect(content().string("async #2"));
+            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "a-1"));
+            mvc.perform(post("/async").header("Idempotency-Key", "a-1"))
+                    .andExpect(status().isOk())
+                    .andExpect(header().string("Idempotent-Replayed", "true"))
+                    .andExpect(content().string("async #1"));
+            assertThat(controller.calls("async")).isEqualTo(1);
         });
     }
 
-    private static void awaitReleased(IdempotencyStore store, IdempotencyKey key) throws InterruptedException {
+    private static void awaitCompleted(IdempotencyStore store, IdempotencyKey key) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (store.find(key).isPresent() && System.nanoTime() < deadline) {
+        while (store.find(key).filter(r -> r.status() == dev.idempotency.core.store.IdempotencyStatus.COMPLETED).isEmpty()
+                && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
-        assertThat(store.find(key)).as("record of " + key).isEmpty();
+        assertThat(store.find(key)).as("record of " + key)
+                .hasValueSatisfying(r -> assertThat(r.status()).isEqualTo(dev.idempotency.core.store.IdempotencyStatus.COMPLETED));
     }
 
     // ---- CORS ----
