@@ -261,6 +261,21 @@ public class IdempotencyProperties {
         /** How long a duplicate waits for the running request in {@code wait} mode before it gets 409. */
         private Duration waitTimeout = Duration.ofSeconds(10);
 
+        /**
+         * The {@code Retry-After} of a 409 {@code key-in-use}. Unset (the default), it is how long the handler
+         * typically runs (the 90th percentile of its last 32 runs), capped by the time left on the running request's
+         * lease, and the lease time left before the handler's first run; at least one second.
+         */
+        private Duration retryAfter;
+
+        public Duration getRetryAfter() {
+            return retryAfter;
+        }
+
+        public void setRetryAfter(Duration retryAfter) {
+            this.retryAfter = retryAfter;
+        }
+
         public InFlightBehavior getBehavior() {
             return behavior;
         }

@@ -21,7 +21,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.springframework.web.context.request.async.AsyncRequestTimeoutException;
@@ -63,7 +62,8 @@ final class HandlerRun implements AsyncListener {
     private final ActiveClaim<HttpResult> claim;
     private final CapturingResponse capture;
     private final ResponseReplayer replayer;
-    private final Consumer<IdempotencyOutcome.Executed<HttpResult>> report;
+    private final Settled report;
+    private final long startNanos = System.nanoTime();
     /** Guarded by {@code this}. */
     private boolean settled;
     /** Guarded by {@code this}: the asynchronous request ended (timeout, error) while its work still ran. */
@@ -81,8 +81,14 @@ final class HandlerRun implements AsyncListener {
 
     private record WorkEnd(Object result) {}
 
+    /** Told once the claim was settled with a result, with how long the run took. */
+    @FunctionalInterface
+    interface Settled {
+        void settled(IdempotencyOutcome.Executed<HttpResult> executed, Duration elapsed);
+    }
+
     HandlerRun(IdempotencyKey key, ActiveClaim<HttpResult> claim, CapturingResponse capture, ResponseReplayer replayer,
-            Consumer<IdempotencyOutcome.Executed<HttpResult>> report) {
+            Settled report) {
         this.key = key;
         this.claim = claim;
         this.capture = capture;
@@ -284,7 +290,7 @@ final class HandlerRun implements AsyncListener {
         }
         cancelLimit();
         try {
-            report.accept(claim.finish(result));
+            report.settled(claim.finish(result), Duration.ofNanos(System.nanoTime() - startNanos));
         } catch (RuntimeException | Error e) {
             log.warn("Settling the claim on " + key + " failed", e);
         } finally {

@@ -107,6 +107,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final IdempotencyKeyHeader keyHeader;
     private final RequestFingerprinter fingerprinter;
     private final ResponseReplayer replayer;
+    private final HandlerDurations durations = new HandlerDurations();
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
     /**
@@ -263,7 +264,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             if (log.isDebugEnabled()) {
                 log.debug("Rejected " + key + ": a request with this key is still running");
             }
-            long seconds = Math.max(1, (inProgress.retryAfter().toMillis() + 999) / 1000);
+            long seconds = retryAfterSeconds(handler, inProgress.retryAfter());
             response.setHeader("Retry-After", Long.toString(seconds));
             problem(IdempotencyProblem.KEY_IN_USE, properties.getStatus().getKeyInUse(),
                     "A request with this idempotency key is still being processed. Retry after " + seconds + " seconds.", request)
@@ -289,7 +290,12 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         }
         CapturingResponse capture = new CapturingResponse(response,
                 (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
-        HandlerRun run = new HandlerRun(key, claim, capture, replayer, executed -> reportExecuted(key, executed));
+        HandlerRun run = new HandlerRun(key, claim, capture, replayer, (executed, elapsed) -> {
+            if (executed.result().replayable() || executed.result().notReplayable() != NotReplayableReason.OUTCOME_UNKNOWN) {
+                durations.record(handler, elapsed);
+            }
+            reportExecuted(key, executed);
+        });
         wrappedRequest.setAttribute(HandlerRun.ATTRIBUTE, run);
         try {
             chain.doFilter(wrappedRequest, capture);
@@ -382,6 +388,19 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");
         }
         return scope;
+    }
+
+    /**
+     * The {@code Retry-After} of a 409: {@code in-flight.retry-after} when set, else how long this handler typically
+     * runs (the 90th percentile of its recent runs), capped by the time left on the running request's lease, which is
+     * also the answer before the handler's first run; at least one second.
+     */
+    private long retryAfterSeconds(Method handler, Duration leaseLeft) {
+        Duration hint = properties.getInFlight().getRetryAfter();
+        if (hint == null) {
+            hint = durations.typical(handler).filter(typical -> typical.compareTo(leaseLeft) < 0).orElse(leaseLeft);
+        }
+        return Math.max(1, (hint.toMillis() + 999) / 1000);
     }
 
     private Duration inFlightWait() {
