@@ -9,6 +9,7 @@ import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.core.IdempotentRequest;
 import dev.idempotency.core.InvalidIdempotencyKeyException;
 import dev.idempotency.core.OutcomePolicy;
+import dev.idempotency.core.internal.StackTraceThrottle;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.spring.Idempotent;
 import dev.idempotency.spring.IdempotencyProblem;
@@ -108,6 +109,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final RequestFingerprinter fingerprinter;
     private final ResponseReplayer replayer;
     private final HandlerDurations durations = new HandlerDurations();
+    private final StackTraceThrottle storeFailures = new StackTraceThrottle(Duration.ofMinutes(1));
     private final Set<String> methods;
     private final OutcomePolicy<HttpResult> outcomePolicy;
     /**
@@ -354,12 +356,16 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             HttpServletRequest request, HttpServletResponse response, FilterChain chain) throws IOException, ServletException {
         boolean failOpen = properties.isFailOpen();
         notify(listener -> listener.storeUnavailable(failOpen));
+        // An outage fails every request: one line each, the stack trace at most once a minute.
+        Throwable stackTrace = storeFailures.stackTraceDue() ? error : null;
         if (failOpen) {
-            log.warn("The idempotency store failed; running " + key + " unprotected because idempotency.fail-open is on", error);
+            log.warn("The idempotency store failed; running " + key + " unprotected because idempotency.fail-open is on: "
+                    + StackTraceThrottle.summary(error), stackTrace);
             chain.doFilter(wrappedRequest, response);
             return;
         }
-        log.error("The idempotency store failed; refusing " + key + " without running it", error);
+        log.error("The idempotency store failed; refusing " + key + " without running it: " + StackTraceThrottle.summary(error),
+                stackTrace);
         problem(IdempotencyProblem.STORE_UNAVAILABLE, properties.getStatus().getStoreUnavailable(),
                 "The request could not be checked for duplicates, so it was not processed. Retry with the same key.", request)
                 .writeTo(response);
