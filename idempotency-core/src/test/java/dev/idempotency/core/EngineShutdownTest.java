@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.core.IdempotencyOutcome.Completion;
+import dev.idempotency.core.store.ClaimRequest;
+import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.ForwardingIdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
@@ -11,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -108,21 +110,32 @@ class EngineShutdownTest {
     @Test
     void aBeginWaitingForAnotherWorkersKeyStopsWaitingWhenTheShutdownStarts() throws Exception {
         IdempotencyEngine holder = engine();
-        IdempotencyEngine waiter = engine();
+        AtomicInteger waiterClaims = new AtomicInteger();
+        IdempotencyEngine waiter = IdempotencyEngine.builder(new ForwardingIdempotencyStore(store) {
+            @Override
+            public ClaimResult claim(ClaimRequest request) {
+                waiterClaims.incrementAndGet();
+                return super.claim(request);
+            }
+        }).lease(LEASE).heartbeatInterval(Duration.ofMillis(100)).defaultTtl(Duration.ofMinutes(1)).build();
+        engines.add(waiter);
         ActiveClaim<String> held = (ActiveClaim<String>) holder.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll());
-        IdempotentRequest patient = REQUEST.withInFlightWait(Duration.ofMinutes(5));
-        CountDownLatch waiting = new CountDownLatch(1);
-        Future<IdempotencyClaim<String>> waited = threads.submit(() -> {
-            waiting.countDown();
-            return waiter.begin(patient, ResultCodecs.utf8(), OutcomePolicy.storeAll());
-        });
-        assertThat(waiting.await(10, TimeUnit.SECONDS)).isTrue();
+        try {
+            Future<IdempotencyClaim<String>> waited = threads.submit(
+                    () -> waiter.begin(REQUEST.withInFlightWait(Duration.ofMinutes(5)), ResultCodecs.utf8(), OutcomePolicy.storeAll()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (waiterClaims.get() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(waiterClaims.get()).as("the waiter polls the held key").isGreaterThanOrEqualTo(2);
 
-        waiter.shutdown();
+            waiter.shutdown();
 
-        assertThat(waited.get(10, TimeUnit.SECONDS)).isInstanceOf(IdempotencyOutcome.InProgress.class);
-        assertThat(waiter.awaitSettled(Duration.ofSeconds(10))).isTrue();
-        held.finish("done");
+            assertThat(waited.get(10, TimeUnit.SECONDS)).isInstanceOf(IdempotencyOutcome.InProgress.class);
+            assertThat(waiter.awaitSettled(Duration.ofSeconds(10))).isTrue();
+        } finally {
+            held.finish("done");
+        }
     }
 
     private IdempotencyEngine engine() {
