@@ -60,7 +60,8 @@ public class EngineBenchmark {
 
     @Setup(Level.Iteration)
     public void start() {
-        InMemoryIdempotencyStore store = new InMemoryIdempotencyStore();
+        // Every iteration claims new keys, far more than the default bound, which would refuse them.
+        InMemoryIdempotencyStore store = new InMemoryIdempotencyStore(Integer.MAX_VALUE);
         IdempotencyEngine.Builder builder = IdempotencyEngine.builder(store);
         if (scheduler.equals("removeOnCancel")) {
             ownScheduler = new ScheduledThreadPoolExecutor(1, runnable -> {

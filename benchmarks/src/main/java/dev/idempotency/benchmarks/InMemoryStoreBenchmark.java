@@ -49,7 +49,8 @@ public class InMemoryStoreBenchmark {
 
     @Setup(Level.Trial)
     public void fill() {
-        store = new InMemoryIdempotencyStore();
+        // The replay keys alone fill the default bound; new keys are claimed on top of them.
+        store = new InMemoryIdempotencyStore(Integer.MAX_VALUE);
         for (int i = 1; i <= BenchDatabase.REPLAY_KEYS; i++) {
             IdempotencyKey key = IdempotencyKey.of(BenchDatabase.SCOPE, Integer.toString(i));
             OwnerToken owner = OwnerToken.random();

@@ -38,6 +38,9 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private final Object settleLock = new Object();
     private volatile LeaseHeartbeat heartbeat;
     private volatile boolean ownershipLost;
+    /** Set when settling starts: from then on, the store's answer to complete or release says who owns the key. */
+    private volatile boolean settling;
+    private final long acquiredNanos = System.nanoTime();
     /** Guarded by {@link #settleLock}; {@code null} while the claim is held. */
     private Completion settled;
     /** Guarded by {@link #settleLock}; set when {@link #finish} settled the claim. */
@@ -61,9 +64,11 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     /**
      * Settles the claim with the work's result: asks the {@link OutcomePolicy}, then stores the encoded result
      * ({@code complete}) or releases the key, both fenced by this claim's owner token. A claim that was taken over
-     * meanwhile leaves the new owner's record untouched and reports {@link Completion#OWNERSHIP_LOST}; a store failure
-     * reports {@link Completion#STORE_FAILED} and leaves the key in progress until its lease expires. Either way the
-     * result is returned.
+     * meanwhile leaves the new owner's record untouched and reports {@link Completion#OWNERSHIP_LOST}. A store failure
+     * is retried with exponential backoff while the lease lasts (the heartbeat keeps renewing it meanwhile), up to the
+     * engine's {@linkplain IdempotencyEngine.Builder#completionAttempts completion attempts}; if every attempt fails,
+     * the outcome is {@link Completion#STORE_FAILED} and the key stays in progress until its lease expires. Either way
+     * the result is returned.
      *
      * <p>If the policy or the codec throws, the claim is {@linkplain #abandon abandoned} with that exception, which
      * is then rethrown.
@@ -87,8 +92,16 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
                 abandon(failure);
                 throw failure;
             }
-            stopHeartbeat();
-            Completion completion = store ? engine.complete(key, owner, encoded, ttl) : engine.release(key, owner);
+            Completion completion;
+            settling = true;
+            try {
+                // The heartbeat keeps renewing while complete or release is retried, and stops after the last attempt.
+                long deadline = leaseDeadlineNanos();
+                completion = store ? engine.complete(key, owner, encoded, ttl, deadline) : engine.release(key, owner, deadline);
+            } finally {
+                stopHeartbeat();
+                engine.settled(this);
+            }
             settled = completion;
             finished = new IdempotencyOutcome.Executed<>(result, completion, isTakeover());
             engine.listener().executed(key, completion, isTakeover());
@@ -97,10 +110,11 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     }
 
     /**
-     * Settles the claim after the work failed: stops the heartbeat, releases the key (fenced by this claim's owner
-     * token) so a retry runs afresh, and reports the failure to the listener. A release that fails in the store is
-     * added to {@code failure} as a suppressed exception; the key then stays in progress until its lease expires.
-     * Does nothing when the claim is already settled.
+     * Settles the claim after the work failed: releases the key (fenced by this claim's owner token) so a retry runs
+     * afresh, then stops the heartbeat, and reports the failure to the listener. A release that fails in the store is
+     * retried like a {@code complete} in {@link #finish}; if it still fails, the last error is added to {@code failure}
+     * as a suppressed exception and the key stays in progress until its lease expires. Does nothing when the claim is
+     * already settled.
      */
     public void abandon(Throwable failure) {
         Objects.requireNonNull(failure, "failure");
@@ -108,8 +122,13 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             if (settled != null) {
                 return;
             }
-            stopHeartbeat();
-            settled = engine.releaseAfterFailure(key, owner, failure);
+            settling = true;
+            try {
+                settled = engine.releaseAfterFailure(key, owner, failure, leaseDeadlineNanos());
+            } finally {
+                stopHeartbeat();
+                engine.settled(this);
+            }
             engine.listener().failed(key, failure);
         }
     }
@@ -161,7 +180,23 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
         }
     }
 
-    private void stopHeartbeat() {
+    /**
+     * The heartbeat's report of a lost lease. Ignored once settling started: a renewal that raced with a successful
+     * complete finds the record completed, which is not a loss, and a real loss is reported by complete or release.
+     */
+    void heartbeatLostOwnership() {
+        if (!settling) {
+            markOwnershipLost();
+        }
+    }
+
+    /** When the lease runs out unless renewed again; see {@link LeaseHeartbeat#leaseDeadlineNanos()}. */
+    private long leaseDeadlineNanos() {
+        LeaseHeartbeat running = heartbeat;
+        return running != null ? running.leaseDeadlineNanos() : acquiredNanos + engine.lease().toNanos();
+    }
+
+    void stopHeartbeat() {
         LeaseHeartbeat running = heartbeat;
         if (running != null) {
             running.stop();

@@ -18,12 +18,17 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -50,23 +55,29 @@ import java.util.function.Supplier;
  *       finds the key taken over, or that could not renew it for a whole lease, marks the run as having lost
  *       ownership. The heartbeat runs until the claim is settled (step 5 or 6), however long that is and whichever
  *       thread settles it.</li>
- *   <li>When the work returns ({@link ActiveClaim#finish}), ask the {@link OutcomePolicy}, stop the heartbeat, and
- *       store means {@code complete} with the encoded result, otherwise {@code release}. Both are fenced by the owner
- *       token, so a run that lost its lease can neither overwrite nor delete the new owner's record; it is told so
- *       ({@link Completion#OWNERSHIP_LOST}) and the new owner's record stays as it is. A policy or codec that throws
- *       counts as a failure of the work (step 6).</li>
- *   <li>When the work throws ({@link ActiveClaim#abandon}), stop the heartbeat and release the claim (fenced), so
- *       the caller can retry; {@code execute} then rethrows. A claim is settled once: a second {@code finish} or
+ *   <li>When the work returns ({@link ActiveClaim#finish}), ask the {@link OutcomePolicy}: store means
+ *       {@code complete} with the encoded result, otherwise {@code release}; then stop the heartbeat. Both are fenced
+ *       by the owner token, so a run that lost its lease can neither overwrite nor delete the new owner's record; it
+ *       is told so ({@link Completion#OWNERSHIP_LOST}) and the new owner's record stays as it is. A policy or codec
+ *       that throws counts as a failure of the work (step 6).</li>
+ *   <li>When the work throws ({@link ActiveClaim#abandon}), release the claim (fenced), so the caller can retry, and
+ *       stop the heartbeat; {@code execute} then rethrows. A claim is settled once: a second {@code finish} or
  *       {@code abandon}, from any thread, changes nothing.</li>
  *   <li>If the store fails during the first claim, nothing runs and {@link IdempotencyStoreException} propagates:
  *       the engine fails closed. (A re-claim that fails while waiting for another worker answers
  *       {@link IdempotencyOutcome.InProgress}, as in step 3, since the key is known to be held.) If it fails during
- *       complete or release, the result is still returned; the record stays in progress until its lease expires, and
- *       then a retry runs afresh.</li>
+ *       complete or release, the call is retried with exponential backoff (50 ms,
+ *       doubling, at most 2 s apart) while the heartbeat keeps renewing the lease,
+ *       for at most {@linkplain Builder#completionAttempts completion attempts} and never past the end of the lease as
+ *       it stood when settling began: work that ran is not run again because of a short outage. If every attempt
+ *       fails, the result is still returned ({@link Completion#STORE_FAILED}); the record stays in progress until its
+ *       lease expires, and then a retry runs afresh.</li>
  * </ol>
  *
- * <p>Instances are thread-safe and meant to be shared. {@link #close()} stops the heartbeat scheduler if the
- * engine created it.
+ * <p>Instances are thread-safe and meant to be shared. The engine tracks its active claims (acquired, not yet
+ * settled) so it can stop without handing a running claim's key to another instance: {@link #shutdown()} refuses new
+ * claims, {@link #awaitSettled} waits for the active ones, and {@link #close()} does both and then stops the
+ * heartbeats; see there.
  */
 public final class IdempotencyEngine implements AutoCloseable {
 
@@ -74,6 +85,8 @@ public final class IdempotencyEngine implements AutoCloseable {
     private static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
     private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(20);
     private static final Duration MAX_POLL_DELAY = Duration.ofMillis(500);
+    private static final long FIRST_SETTLE_RETRY_MILLIS = 50;
+    private static final long MAX_SETTLE_RETRY_MILLIS = 2000;
 
     private final IdempotencyStore store;
     private final Clock clock;
@@ -84,6 +97,20 @@ public final class IdempotencyEngine implements AutoCloseable {
     private final ScheduledExecutorService heartbeatScheduler;
     private final boolean ownsScheduler;
     private final ExecutorService renewals;
+    private final Duration shutdownTimeout;
+    private final int completionAttempts;
+
+    /** Guards the lifecycle state below; notified whenever a claim settles or a {@code begin} ends. */
+    private final Object lifecycle = new Object();
+    /** Claims acquired and not yet settled. Guarded by {@link #lifecycle}. */
+    private final Set<ActiveClaim<?>> activeClaims = new HashSet<>();
+    /** Calls of {@link #begin} under way, which may still acquire a claim. Guarded by {@link #lifecycle}. */
+    private int beginsUnderWay;
+    /** {@link System#nanoTime()} when {@link #shutdown()} was first called. Guarded by {@link #lifecycle}. */
+    private long shutdownStartedNanos;
+    /** Guarded by {@link #lifecycle}. */
+    private boolean closed;
+    private volatile boolean shuttingDown;
 
     private IdempotencyEngine(Builder builder) {
         this.store = builder.store;
@@ -101,6 +128,8 @@ public final class IdempotencyEngine implements AutoCloseable {
         this.ownsScheduler = builder.heartbeatScheduler == null;
         this.heartbeatScheduler = ownsScheduler ? defaultScheduler() : builder.heartbeatScheduler;
         this.renewals = Executors.newCachedThreadPool(daemonThreads("idempotency-lease-renewal"));
+        this.shutdownTimeout = builder.shutdownTimeout;
+        this.completionAttempts = builder.completionAttempts;
     }
 
     public static Builder builder(IdempotencyStore store) {
@@ -117,6 +146,7 @@ public final class IdempotencyEngine implements AutoCloseable {
      * thread, after {@link #begin} acquired the claim, with the {@link ActiveClaim} as its context.
      *
      * @throws IdempotencyStoreException when the key could not be claimed; the work did not run
+     * @throws IdempotencyEngineClosedException when the engine is shutting down; the work did not run
      * @throws IdempotentWorkException wrapping a checked exception thrown by the work, after the claim was released
      */
     public <T> IdempotencyOutcome<T> execute(
@@ -149,11 +179,30 @@ public final class IdempotencyEngine implements AutoCloseable {
      * @param policy decides, when the claim is finished, whether its result is stored or the key released
      * @throws IdempotencyStoreException when the store failed and nothing is known about the key; the work must not
      *     run (or, for a caller that fails open, runs unprotected)
+     * @throws IdempotencyEngineClosedException when {@link #shutdown()} or {@link #close()} was called; nothing was
+     *     claimed and the work must not run, not even for a caller that fails open
      */
     public <T> IdempotencyClaim<T> begin(IdempotentRequest request, ResultCodec<T> codec, OutcomePolicy<T> policy) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(policy, "policy");
+        synchronized (lifecycle) {
+            if (shuttingDown) {
+                throw new IdempotencyEngineClosedException("The idempotency engine is shutting down and takes no new claims");
+            }
+            beginsUnderWay++;
+        }
+        try {
+            return claimOrWait(request, codec, policy);
+        } finally {
+            synchronized (lifecycle) {
+                beginsUnderWay--;
+                lifecycle.notifyAll();
+            }
+        }
+    }
+
+    private <T> IdempotencyClaim<T> claimOrWait(IdempotentRequest request, ResultCodec<T> codec, OutcomePolicy<T> policy) {
         // A record must outlive its lease, or a running claim could expire under its owner; a shorter per-request
         // TTL is raised to the lease rather than failing every request that names it.
         Duration ttl = request.ttl() != null ? max(request.ttl(), lease) : defaultTtl;
@@ -187,7 +236,8 @@ public final class IdempotencyEngine implements AutoCloseable {
             }
             heldBy = record;
             Duration left = Duration.between(clock.instant(), waitDeadline);
-            if (left.isNegative() || left.isZero()) {
+            // A shutdown ends the wait: the key is held by another worker, and this engine takes no new claims.
+            if (left.isNegative() || left.isZero() || shuttingDown) {
                 listener.inFlightConflict(request.key());
                 return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
             }
@@ -218,15 +268,112 @@ public final class IdempotencyEngine implements AutoCloseable {
     }
 
     /**
-     * Stops taking heartbeats for new runs. Runs already in progress keep renewing their leases until they finish, so
-     * closing the engine during a graceful shutdown does not hand their keys to another instance mid-run.
+     * Starts a graceful shutdown: from now on {@link #begin} and {@link #execute} throw
+     * {@link IdempotencyEngineClosedException} and claim nothing. Active claims are not affected: their heartbeats keep
+     * renewing their leases until they settle or {@link #close()} stops them. A {@code begin} already waiting for
+     * another worker's key answers {@link IdempotencyOutcome.InProgress} at its next poll. Calling it again does
+     * nothing.
+     */
+    public void shutdown() {
+        synchronized (lifecycle) {
+            if (!shuttingDown) {
+                shuttingDown = true;
+                shutdownStartedNanos = System.nanoTime();
+            }
+        }
+    }
+
+    /** {@code true} once {@link #shutdown()} or {@link #close()} was called. */
+    public boolean isShutdown() {
+        return shuttingDown;
+    }
+
+    /** How many claims are acquired and not yet settled. */
+    public int activeClaimCount() {
+        synchronized (lifecycle) {
+            return activeClaims.size();
+        }
+    }
+
+    /**
+     * Waits until every active claim has settled and no {@link #begin} is under way, or until {@code timeout} passed.
+     * Meant to follow {@link #shutdown()}; without it, new claims may keep the engine busy.
+     *
+     * @return {@code true} if nothing was active any more, {@code false} if the timeout passed first
+     * @throws InterruptedException if the waiting thread was interrupted
+     */
+    public boolean awaitSettled(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        synchronized (lifecycle) {
+            while (!activeClaims.isEmpty() || beginsUnderWay > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Stops the engine gracefully; what it does, in order:
+     * <ol>
+     *   <li>{@link #shutdown()}: new claims are refused with {@link IdempotencyEngineClosedException};</li>
+     *   <li>waits until every active claim has settled, for at most the {@linkplain Builder#shutdownTimeout shutdown
+     *       timeout} counted from when the shutdown began (so after {@code shutdown()} and {@link #awaitSettled} it
+     *       only waits for what is left of it); the heartbeats of active claims keep renewing their leases
+     *       meanwhile;</li>
+     *   <li>stops the heartbeats of claims still active after that, logging them: their leases are no longer renewed,
+     *       so once a lease runs out another instance may take the key over while the work still runs. Such a claim
+     *       can still be settled; its complete or release stays fenced by its owner token;</li>
+     *   <li>stops the lease-renewal threads, and the heartbeat scheduler if the engine created it.</li>
+     * </ol>
+     * If the calling thread is interrupted while waiting, it stops waiting and goes on with step 3, the interrupt
+     * flag kept. Calling it again does nothing.
      */
     @Override
     public void close() {
+        shutdown();
+        long waitNanos;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            waitNanos = shutdownTimeout.toNanos() - (System.nanoTime() - shutdownStartedNanos);
+        }
+        try {
+            awaitSettled(Duration.ofNanos(Math.max(0, waitNanos)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<ActiveClaim<?>> stillActive;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            stillActive = List.copyOf(activeClaims);
+        }
+        if (!stillActive.isEmpty()) {
+            LOG.log(Level.WARNING, stillActive.size() + " idempotency claim(s) still running when the engine closed; their "
+                    + "leases are no longer renewed, and another instance may take their keys over once the leases run "
+                    + "out: " + stillActive);
+        }
+        stillActive.forEach(ActiveClaim::stopHeartbeat);
         if (ownsScheduler) {
-            heartbeatScheduler.shutdown();
+            heartbeatScheduler.shutdownNow();
         }
         renewals.shutdown();
+    }
+
+    /** Called by a claim once it has settled (its complete or release is over), whatever the outcome. */
+    void settled(ActiveClaim<?> claim) {
+        synchronized (lifecycle) {
+            if (activeClaims.remove(claim)) {
+                lifecycle.notifyAll();
+            }
+        }
     }
 
     private ClaimResult claim(IdempotentRequest request, Duration ttl) {
@@ -242,22 +389,30 @@ public final class IdempotencyEngine implements AutoCloseable {
             ResultCodec<T> codec, OutcomePolicy<T> policy) {
         ActiveClaim<T> claim = new ActiveClaim<>(this, key, acquired, ttl, codec, policy);
         OwnerToken owner = claim.ownerToken();
+        synchronized (lifecycle) {
+            activeClaims.add(claim);
+        }
         try {
             claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease,
                     () -> timed(StoreOperation.RENEW, key, () -> this.store.renew(key, owner, lease)),
-                    claim::markOwnershipLost,
+                    claim::heartbeatLostOwnership,
                     error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error)));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            // close() gave up waiting while this claim was being acquired: release it rather than run without a lease.
+            claim.abandon(closedMeanwhile);
+            throw new IdempotencyEngineClosedException("The idempotency engine closed while " + key + " was being claimed");
         } catch (RuntimeException | Error failure) {
-            // No heartbeat (the engine is closed, say): the claim is released rather than left to expire.
+            // No heartbeat: the claim is released rather than left to expire.
             claim.abandon(failure);
             throw failure;
         }
         return claim;
     }
 
-    Completion complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration ttl) {
+    Completion complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration ttl, long leaseDeadlineNanos) {
         try {
-            CompleteResult result = timed(StoreOperation.COMPLETE, key, () -> this.store.complete(key, owner, response, ttl));
+            CompleteResult result = settleWithRetries(StoreOperation.COMPLETE, key, leaseDeadlineNanos,
+                    () -> this.store.complete(key, owner, response, ttl));
             if (result instanceof CompleteResult.OwnershipLost) {
                 LOG.log(Level.WARNING, "The claim on " + key + " was taken over while its work ran; "
                         + "the result was not stored and the new owner's record is untouched");
@@ -272,9 +427,9 @@ public final class IdempotencyEngine implements AutoCloseable {
         }
     }
 
-    Completion release(IdempotencyKey key, OwnerToken owner) {
+    Completion release(IdempotencyKey key, OwnerToken owner, long leaseDeadlineNanos) {
         try {
-            ReleaseResult result = timed(StoreOperation.RELEASE, key, () -> store.release(key, owner));
+            ReleaseResult result = settleWithRetries(StoreOperation.RELEASE, key, leaseDeadlineNanos, () -> store.release(key, owner));
             if (result instanceof ReleaseResult.OwnershipLost) {
                 listener.ownershipLost(key);
                 return Completion.OWNERSHIP_LOST;
@@ -286,9 +441,10 @@ public final class IdempotencyEngine implements AutoCloseable {
         }
     }
 
-    Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure) {
+    Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure, long leaseDeadlineNanos) {
         try {
-            if (timed(StoreOperation.RELEASE, key, () -> store.release(key, owner)) instanceof ReleaseResult.OwnershipLost) {
+            if (settleWithRetries(StoreOperation.RELEASE, key, leaseDeadlineNanos, () -> store.release(key, owner))
+                    instanceof ReleaseResult.OwnershipLost) {
                 listener.ownershipLost(key);
                 return Completion.OWNERSHIP_LOST;
             }
@@ -297,6 +453,29 @@ public final class IdempotencyEngine implements AutoCloseable {
             // timed() has reported it to the listener; the work's own failure is what the caller must see.
             failure.addSuppressed(releaseError);
             return Completion.STORE_FAILED;
+        }
+    }
+
+    /**
+     * Runs a complete or release, retrying it after an {@link IdempotencyStoreException} with exponential backoff while
+     * there are attempts left and the next one would start before {@code leaseDeadlineNanos}. Other exceptions are not
+     * retried: they are bugs, not outages. An interrupt ends the retries, the interrupt flag kept.
+     */
+    private <R> R settleWithRetries(StoreOperation operation, IdempotencyKey key, long leaseDeadlineNanos, Supplier<R> call) {
+        long delayMillis = FIRST_SETTLE_RETRY_MILLIS;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return timed(operation, key, call);
+            } catch (IdempotencyStoreException e) {
+                boolean retry = attempt < completionAttempts
+                        && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis) < leaseDeadlineNanos;
+                if (!retry || !sleep(Duration.ofMillis(delayMillis))) {
+                    throw e;
+                }
+                LOG.log(Level.DEBUG, () -> "Retrying " + operation + " of " + key + " after: " + e.getMessage());
+                listener.completionRetried(key, operation, attempt + 1);
+                delayMillis = Math.min(delayMillis * 2, MAX_SETTLE_RETRY_MILLIS);
+            }
         }
     }
 
@@ -382,8 +561,6 @@ public final class IdempotencyEngine implements AutoCloseable {
 
     private static ScheduledExecutorService defaultScheduler() {
         ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("idempotency-heartbeat"));
-        // After close(), heartbeats of runs still in progress keep going until each run stops its own.
-        scheduler.setContinueExistingPeriodicTasksAfterShutdownPolicy(true);
         scheduler.setRemoveOnCancelPolicy(true);
         return scheduler;
     }
@@ -453,6 +630,11 @@ public final class IdempotencyEngine implements AutoCloseable {
             guard(() -> delegate.storeLatency(operation, elapsed));
         }
 
+        @Override
+        public void completionRetried(IdempotencyKey key, StoreOperation operation, int attempt) {
+            guard(() -> delegate.completionRetried(key, operation, attempt));
+        }
+
         private static void guard(Runnable call) {
             try {
                 call.run();
@@ -472,6 +654,8 @@ public final class IdempotencyEngine implements AutoCloseable {
         private Duration heartbeatInterval;
         private IdempotencyListener listener = IdempotencyListener.NONE;
         private ScheduledExecutorService heartbeatScheduler;
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
+        private int completionAttempts = 10;
 
         private Builder(IdempotencyStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -515,6 +699,32 @@ public final class IdempotencyEngine implements AutoCloseable {
          */
         public Builder heartbeatScheduler(ScheduledExecutorService scheduler) {
             this.heartbeatScheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * How long {@link IdempotencyEngine#close()} waits for active claims to settle, counted from when the shutdown
+         * began; default 30 seconds, as Spring's {@code timeout-per-shutdown-phase}. Zero closes at once.
+         */
+        public Builder shutdownTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "shutdownTimeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("shutdownTimeout must not be negative, got " + timeout);
+            }
+            this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How many times settling a claim tries {@code complete} (or {@code release}) when the store fails, the first
+         * try included; default 10, which with the backoff spans about 9 seconds. The lease bounds the retries too: no
+         * attempt starts after the lease, as last renewed when settling began, would have run out. 1 disables retries.
+         */
+        public Builder completionAttempts(int attempts) {
+            if (attempts < 1) {
+                throw new IllegalArgumentException("completionAttempts must be at least 1, got " + attempts);
+            }
+            this.completionAttempts = attempts;
             return this;
         }
 

@@ -35,6 +35,13 @@ public interface IdempotencyListener {
 
     default void storeError(StoreOperation operation, IdempotencyKey key, RuntimeException error) {}
 
+    /**
+     * Settling a claim failed in the store and is tried again: {@code operation} is {@link StoreOperation#COMPLETE}
+     * or {@link StoreOperation#RELEASE}, and {@code attempt} the number of the attempt about to be made (2 for the
+     * first retry). The failure itself was reported to {@link #storeError} before.
+     */
+    default void completionRetried(IdempotencyKey key, StoreOperation operation, int attempt) {}
+
     default void storeLatency(StoreOperation operation, Duration elapsed) {}
 
     IdempotencyListener NONE = new IdempotencyListener() {};

@@ -289,7 +289,10 @@ class IdempotencyEngineTest {
 
     @Test
     void returnsTheResultWhenTheStoreFailsToStoreIt() {
-        IdempotencyEngine engine = engine(new FailingStore(store, false, true), clock);
+        // One attempt: the retries themselves are CompletionRetryTest's subject.
+        IdempotencyEngine engine = IdempotencyEngine.builder(new FailingStore(store, false, true)).clock(clock)
+                .listener(listener).completionAttempts(1).build();
+        engines.add(engine);
 
         IdempotencyOutcome<String> outcome = engine.execute(IdempotentRequest.of("s", "k", PAYLOAD), ResultCodecs.utf8(), ctx -> "done");
 

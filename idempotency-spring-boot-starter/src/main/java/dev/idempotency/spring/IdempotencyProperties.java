@@ -100,6 +100,13 @@ public class IdempotencyProperties {
 
     private final Purge purge = new Purge();
 
+    private final Memory memory = new Memory();
+
+    /** The in-memory store. */
+    public Memory getMemory() {
+        return memory;
+    }
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -529,6 +536,25 @@ public class IdempotencyProperties {
 
         public void setBatchSize(int batchSize) {
             this.batchSize = batchSize;
+        }
+    }
+
+    /** The in-memory store, used when no shared store is configured. */
+    public static class Memory {
+
+        /**
+         * How many records the in-memory store holds at most. When it is full, expired records are purged; if none
+         * has expired, a request with a new key is answered 503 {@code store-unavailable} (a record that still guards
+         * a key is never evicted).
+         */
+        private int maxRecords = 100_000;
+
+        public int getMaxRecords() {
+            return maxRecords;
+        }
+
+        public void setMaxRecords(int maxRecords) {
+            this.maxRecords = maxRecords;
         }
     }
 }

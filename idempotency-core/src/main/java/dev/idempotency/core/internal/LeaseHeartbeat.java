@@ -64,6 +64,14 @@ public final class LeaseHeartbeat {
         return heartbeat;
     }
 
+    /**
+     * When the lease ends unless a renewal sent from now on succeeds, on the {@link System#nanoTime()} scale: the
+     * last confirmed renewal (or the start) plus the lease. Settling a claim retries its store calls only until then.
+     */
+    public long leaseDeadlineNanos() {
+        return lastConfirmedNanos + leaseNanos;
+    }
+
     public void stop() {
         stopped = true;
         ScheduledFuture<?> scheduled = ticks;

@@ -43,6 +43,11 @@ final class CompositeIdempotencyListener implements IdempotencyListener {
     }
 
     @Override
+    public void failed(IdempotencyKey key, Throwable failure) {
+        each(listener -> listener.failed(key, failure));
+    }
+
+    @Override
     public void replayed(IdempotencyKey key) {
         each(listener -> listener.replayed(key));
     }
@@ -75,5 +80,10 @@ final class CompositeIdempotencyListener implements IdempotencyListener {
     @Override
     public void storeLatency(StoreOperation operation, Duration elapsed) {
         each(listener -> listener.storeLatency(operation, elapsed));
+    }
+
+    @Override
+    public void completionRetried(IdempotencyKey key, StoreOperation operation, int attempt) {
+        each(listener -> listener.completionRetried(key, operation, attempt));
     }
 }

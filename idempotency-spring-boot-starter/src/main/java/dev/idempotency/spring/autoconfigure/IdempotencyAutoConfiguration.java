@@ -4,15 +4,21 @@ import dev.idempotency.core.IdempotencyEngine;
 import dev.idempotency.core.IdempotencyListener;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.IdempotencyProperties;
+import dev.idempotency.spring.lifecycle.IdempotencyEngineLifecycle;
+import java.time.Duration;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 
 /**
  * The {@link IdempotencyEngine}, built from the single {@link IdempotencyStore} bean, {@code idempotency.ttl},
- * {@code lease} and {@code heartbeat-interval}, and every {@link IdempotencyListener} bean (metrics among them).
+ * {@code lease} and {@code heartbeat-interval}, and every {@link IdempotencyListener} bean (metrics among them); and
+ * the {@link IdempotencyEngineLifecycle} that stops it gracefully within
+ * {@code spring.lifecycle.timeout-per-shutdown-phase}.
  */
 @AutoConfiguration(after = {IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class})
 @ConditionalOnIdempotencyEnabled
@@ -22,8 +28,9 @@ public class IdempotencyAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public IdempotencyEngine idempotencyEngine(IdempotencyStore store, IdempotencyProperties properties,
-            ObjectProvider<IdempotencyListener> listeners) {
+            ObjectProvider<IdempotencyListener> listeners, Environment environment) {
         IdempotencyEngine.Builder builder = IdempotencyEngine.builder(store)
+                .shutdownTimeout(shutdownTimeout(environment))
                 .defaultTtl(properties.getTtl())
                 .lease(properties.getLease())
                 .listener(CompositeIdempotencyListener.of(listeners.orderedStream().toList()));
@@ -31,5 +38,17 @@ public class IdempotencyAutoConfiguration {
             builder.heartbeatInterval(properties.getHeartbeatInterval());
         }
         return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public IdempotencyEngineLifecycle idempotencyEngineLifecycle(IdempotencyEngine engine, Environment environment) {
+        return new IdempotencyEngineLifecycle(engine, shutdownTimeout(environment));
+    }
+
+    /** Spring's own shutdown timeout, so the engine waits for running requests as long as each shutdown phase may. */
+    private static Duration shutdownTimeout(Environment environment) {
+        return Binder.get(environment).bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
+                .orElse(Duration.ofSeconds(30));
     }
 }

@@ -14,7 +14,8 @@ import org.springframework.context.annotation.Conditional;
 /**
  * The fallback store: in memory, when no other {@link IdempotencyStore} exists (no JDBC store on the classpath, no
  * {@code DataSource}, or {@code idempotency.store.type=memory}). It logs a warning, because records are neither
- * shared between instances nor kept across restarts.
+ * shared between instances nor kept across restarts. It holds at most {@code idempotency.memory.max-records}
+ * records.
  */
 @AutoConfiguration(after = IdempotencyJdbcStoreAutoConfiguration.class)
 @ConditionalOnIdempotencyEnabled
@@ -26,10 +27,10 @@ public class IdempotencyInMemoryStoreAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(IdempotencyStore.class)
-    public InMemoryIdempotencyStore idempotencyStore() {
+    public InMemoryIdempotencyStore idempotencyStore(IdempotencyProperties properties) {
         log.warn("Idempotency keys are kept in memory: this only works for a single application instance, and keys are "
                 + "lost on restart. Add idempotency-jdbc-store and a DataSource (or define an IdempotencyStore bean) "
                 + "for a shared store.");
-        return new InMemoryIdempotencyStore();
+        return new InMemoryIdempotencyStore(properties.getMemory().getMaxRecords());
     }
 }

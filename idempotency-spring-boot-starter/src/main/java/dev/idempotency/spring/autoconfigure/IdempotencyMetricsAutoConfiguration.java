@@ -1,5 +1,7 @@
 package dev.idempotency.spring.autoconfigure;
 
+import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
+import dev.idempotency.spring.metrics.InMemoryStoreGauges;
 import dev.idempotency.spring.metrics.MicrometerIdempotencyListener;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -9,10 +11,12 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /**
- * Micrometer meters for the engine and the filter, when a {@link MeterRegistry} bean exists. Ordered after the
- * meter registry auto-configurations of Boot 4 and Boot 3 alike (named, because their packages moved).
+ * Micrometer meters for the engine and the filter, when a {@link MeterRegistry} bean exists, and the fill level of the
+ * in-memory store when that is the store. Ordered after the stores and the meter registry auto-configurations of
+ * Boot 4 and Boot 3 alike (named, because their packages moved).
  */
-@AutoConfiguration(before = IdempotencyAutoConfiguration.class, afterName = {
+@AutoConfiguration(before = IdempotencyAutoConfiguration.class,
+        after = {IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class}, afterName = {
         "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
@@ -28,5 +32,12 @@ public class IdempotencyMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     public MicrometerIdempotencyListener micrometerIdempotencyListener(MeterRegistry registry) {
         return new MicrometerIdempotencyListener(registry);
+    }
+
+    @Bean
+    @ConditionalOnBean(InMemoryIdempotencyStore.class)
+    @ConditionalOnMissingBean
+    public InMemoryStoreGauges inMemoryStoreGauges(InMemoryIdempotencyStore store, MeterRegistry registry) {
+        return new InMemoryStoreGauges(store, registry);
     }
 }

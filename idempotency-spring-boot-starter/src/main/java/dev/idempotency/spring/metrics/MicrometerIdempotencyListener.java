@@ -28,6 +28,8 @@ import java.util.Locale;
  *   <li>{@value #UNSTORED} (counter), tag {@code reason} ({@link NotReplayableReason}, lowercase): executed
  *       responses that could not be stored for replay;</li>
  *   <li>{@value #STORE_ERRORS} (counter), tag {@code operation};</li>
+ *   <li>{@value #COMPLETION_RETRIES} (counter), tag {@code operation} ({@code complete} or {@code release}): retries
+ *       of a store call that settles a claim, after the store failed;</li>
  *   <li>{@value #STORE_LATENCY} (timer), tag {@code operation}: {@code claim}, {@code complete}, {@code release},
  *       {@code renew}, {@code checkpoint}, {@code find}, {@code purge}.</li>
  * </ul>
@@ -41,6 +43,7 @@ public class MicrometerIdempotencyListener implements IdempotencyListener, Idemp
     public static final String UNSTORED = "idempotency.responses.unstored";
     public static final String STORE_ERRORS = "idempotency.store.errors";
     public static final String STORE_LATENCY = "idempotency.store.latency";
+    public static final String COMPLETION_RETRIES = "idempotency.completion.retries";
 
     private final MeterRegistry registry;
 
@@ -97,6 +100,12 @@ public class MicrometerIdempotencyListener implements IdempotencyListener, Idemp
     public void storeLatency(StoreOperation operation, Duration elapsed) {
         Timer.builder(STORE_LATENCY).description("Latency of idempotency store operations")
                 .tag("operation", operation.name().toLowerCase(Locale.ROOT)).register(registry).record(elapsed);
+    }
+
+    @Override
+    public void completionRetried(IdempotencyKey key, StoreOperation operation, int attempt) {
+        Counter.builder(COMPLETION_RETRIES).description("Retries of a complete or release after the store failed")
+                .tag("operation", operation.name().toLowerCase(Locale.ROOT)).register(registry).increment();
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.idempotency.spring.web;
 import dev.idempotency.core.ActiveClaim;
 import dev.idempotency.core.IdempotencyClaim;
 import dev.idempotency.core.IdempotencyEngine;
+import dev.idempotency.core.IdempotencyEngineClosedException;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyKeyValidator;
 import dev.idempotency.core.IdempotencyOutcome;
@@ -243,6 +244,14 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         } catch (IdempotencyStoreException e) {
             // Thrown only when nothing is known about the key: the one case fail-open may run the handler.
             storeUnavailable(key, e, wrappedRequest, request, response, chain);
+            return;
+        } catch (IdempotencyEngineClosedException e) {
+            // The application is stopping: refused even with fail-open, which is for store outages only.
+            log.info("Refused " + key + ": the application is shutting down");
+            notify(listener -> listener.storeUnavailable(false));
+            problem(IdempotencyProblem.STORE_UNAVAILABLE, properties.getStatus().getStoreUnavailable(),
+                    "The server is shutting down, so the request was not processed. Retry with the same key.", request)
+                    .writeTo(response);
             return;
         }
         if (claim instanceof ActiveClaim<HttpResult> active) {

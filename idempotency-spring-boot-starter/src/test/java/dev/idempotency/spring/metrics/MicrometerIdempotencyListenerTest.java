@@ -73,4 +73,16 @@ class MicrometerIdempotencyListenerTest {
         assertThat(registry.getMeters()).allSatisfy(meter -> assertThat(meter.getId().getTags())
                 .noneMatch(tag -> tag.getValue().contains("alice") || tag.getValue().equals("k")));
     }
+
+    @Test
+    void completionRetriesAreCountedByOperation() {
+        listener.completionRetried(key, StoreOperation.COMPLETE, 2);
+        listener.completionRetried(key, StoreOperation.COMPLETE, 3);
+        listener.completionRetried(key, StoreOperation.RELEASE, 2);
+
+        assertThat(registry.get(MicrometerIdempotencyListener.COMPLETION_RETRIES).tag("operation", "complete").counter().count())
+                .isEqualTo(2);
+        assertThat(registry.get(MicrometerIdempotencyListener.COMPLETION_RETRIES).tag("operation", "release").counter().count())
+                .isEqualTo(1);
+    }
 }

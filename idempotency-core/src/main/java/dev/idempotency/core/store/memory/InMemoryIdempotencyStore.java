@@ -7,6 +7,7 @@ import dev.idempotency.core.store.CompleteResult;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.RecoveryPoint;
@@ -21,6 +22,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A store in a {@link ConcurrentHashMap}, for tests and single-instance applications.
@@ -28,30 +31,70 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Every operation is one atomic {@code compute} on the key's entry, which gives the same guarantees as the
  * database stores within one JVM. Records are lost on restart and are not shared between instances, so two
  * instances behind a load balancer would each execute the same request: use a shared store for that.
+ *
+ * <p>The store holds at most {@code maxRecords} records ({@value #DEFAULT_MAX_RECORDS} by default), so callers
+ * inventing keys cannot exhaust the heap. When it is full, a claim of a new key first purges the expired records; if
+ * none has expired, the claim fails with {@link IdempotencyStoreException} and nothing is claimed. A record whose TTL
+ * has not passed is never evicted to make room: its key would then run its work a second time. Claims of keys the
+ * store already holds (a replay, a takeover, a reclaim of an expired record) work whether it is full or not.
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
+    /** The bound of the constructors that take none. */
+    public static final int DEFAULT_MAX_RECORDS = 100_000;
+
     private final ConcurrentHashMap<IdempotencyKey, IdempotencyRecord> records = new ConcurrentHashMap<>();
     private final Clock clock;
+    private final int maxRecords;
+    /** The number of entries in {@link #records}, changed in the same atomic step as the map. */
+    private final AtomicInteger count = new AtomicInteger();
+    /**
+     * No record expires before this instant (epoch milliseconds), or one might: a lower bound that every write lowers
+     * and a full purge raises, so a store that is full of live records is not scanned again for every new key.
+     */
+    private final AtomicLong noExpiryBefore = new AtomicLong(Long.MAX_VALUE);
+    private final Object makingRoom = new Object();
 
     public InMemoryIdempotencyStore() {
         this(Clock.systemUTC());
     }
 
     public InMemoryIdempotencyStore(Clock clock) {
+        this(clock, DEFAULT_MAX_RECORDS);
+    }
+
+    public InMemoryIdempotencyStore(int maxRecords) {
+        this(Clock.systemUTC(), maxRecords);
+    }
+
+    /**
+     * @param maxRecords how many records the store holds at most, expired ones included until they are purged
+     */
+    public InMemoryIdempotencyStore(Clock clock, int maxRecords) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        if (maxRecords < 1) {
+            throw new IllegalArgumentException("maxRecords must be positive, got " + maxRecords);
+        }
+        this.maxRecords = maxRecords;
     }
 
     @Override
     public ClaimResult claim(ClaimRequest request) {
+        if (count.get() >= maxRecords && !records.containsKey(request.key())) {
+            makeRoom();
+        }
         ClaimResult[] result = new ClaimResult[1];
         records.compute(request.key(), (key, existing) -> {
             Instant now = clock.instant();
             if (existing == null || !existing.expiresAt().isAfter(now)) {
+                if (existing == null && !reservePlace()) {
+                    throw new IdempotencyStoreException("The in-memory idempotency store is full (" + maxRecords
+                            + " records, none expired); " + key + " was not claimed. Raise its bound or use a shared store.");
+                }
                 IdempotencyRecord fresh = new IdempotencyRecord(key, request.fingerprint(), IdempotencyStatus.IN_PROGRESS,
                         request.ownerToken(), now.plus(request.lease()), null, null, now, now.plus(request.ttl()));
                 result[0] = new ClaimResult.Acquired(fresh, false);
-                return fresh;
+                return tracked(fresh);
             }
             if (existing.isCompleted()) {
                 result[0] = new ClaimResult.AlreadyCompleted(existing);
@@ -64,7 +107,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                         request.ownerToken(), leaseEnd, null, existing.recoveryPoint(), existing.createdAt(),
                         later(existing.expiresAt(), leaseEnd));
                 result[0] = new ClaimResult.Acquired(takenOver, true);
-                return takenOver;
+                return tracked(takenOver);
             }
             result[0] = new ClaimResult.InProgress(existing);
             return existing;
@@ -84,8 +127,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             Instant now = clock.instant();
             done[0] = true;
             expiresAt[0] = now.plus(retention);
-            return new IdempotencyRecord(k, existing.fingerprint(), IdempotencyStatus.COMPLETED, owner, null, response,
-                    existing.recoveryPoint(), existing.createdAt(), expiresAt[0]);
+            return tracked(new IdempotencyRecord(k, existing.fingerprint(), IdempotencyStatus.COMPLETED, owner, null, response,
+                    existing.recoveryPoint(), existing.createdAt(), expiresAt[0]));
         });
         return done[0] ? new CompleteResult.Completed(expiresAt[0]) : new CompleteResult.OwnershipLost();
     }
@@ -98,6 +141,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 return existing;
             }
             released[0] = true;
+            count.decrementAndGet();
             return null;
         });
         return released[0] ? new ReleaseResult.Released() : new ReleaseResult.OwnershipLost();
@@ -134,6 +178,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             Map.Entry<IdempotencyKey, IdempotencyRecord> entry = it.next();
             // Conditional remove: a record claimed afresh since the iterator saw it is a different object and stays.
             if (!entry.getValue().expiresAt().isAfter(now) && records.remove(entry.getKey(), entry.getValue())) {
+                count.decrementAndGet();
                 deleted++;
             }
         }
@@ -142,7 +187,53 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
     /** How many records the store holds, expired ones included. */
     public int size() {
-        return records.size();
+        return count.get();
+    }
+
+    /** How many records the store holds at most. */
+    public int maxRecords() {
+        return maxRecords;
+    }
+
+    /** Takes a place for a new entry; {@code false} when the store is full. */
+    private boolean reservePlace() {
+        int current;
+        do {
+            current = count.get();
+            if (current >= maxRecords) {
+                return false;
+            }
+        } while (!count.compareAndSet(current, current + 1));
+        return true;
+    }
+
+    /** Purges every expired record, unless none can have expired since the last time. One thread scans at a time. */
+    private void makeRoom() {
+        synchronized (makingRoom) {
+            Instant now = clock.instant();
+            if (count.get() < maxRecords || now.toEpochMilli() < noExpiryBefore.get()) {
+                return;
+            }
+            // Writes during the scan lower the bound themselves; the scan then lowers it to what it saw.
+            noExpiryBefore.set(Long.MAX_VALUE);
+            long earliest = Long.MAX_VALUE;
+            for (Map.Entry<IdempotencyKey, IdempotencyRecord> entry : records.entrySet()) {
+                Instant expiresAt = entry.getValue().expiresAt();
+                if (!expiresAt.isAfter(now)) {
+                    if (records.remove(entry.getKey(), entry.getValue())) {
+                        count.decrementAndGet();
+                    }
+                } else {
+                    earliest = Math.min(earliest, expiresAt.toEpochMilli());
+                }
+            }
+            noExpiryBefore.accumulateAndGet(earliest, Math::min);
+        }
+    }
+
+    private IdempotencyRecord tracked(IdempotencyRecord record) {
+        noExpiryBefore.accumulateAndGet(record.expiresAt().toEpochMilli(), Math::min);
+        return record;
     }
 
     private RenewResult extendLease(IdempotencyKey key, OwnerToken owner, Duration lease, RecoveryPoint recoveryPoint) {
@@ -152,9 +243,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
                 return existing;
             }
             leaseEnd[0] = clock.instant().plus(lease);
-            return new IdempotencyRecord(k, existing.fingerprint(), IdempotencyStatus.IN_PROGRESS, owner, leaseEnd[0], null,
+            return tracked(new IdempotencyRecord(k, existing.fingerprint(), IdempotencyStatus.IN_PROGRESS, owner, leaseEnd[0], null,
                     recoveryPoint != null ? recoveryPoint : existing.recoveryPoint(), existing.createdAt(),
-                    later(existing.expiresAt(), leaseEnd[0]));
+                    later(existing.expiresAt(), leaseEnd[0])));
         });
         return leaseEnd[0] != null ? new RenewResult.Renewed(leaseEnd[0]) : new RenewResult.OwnershipLost();
     }
