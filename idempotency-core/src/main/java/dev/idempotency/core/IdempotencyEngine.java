@@ -3,6 +3,7 @@ package dev.idempotency.core;
 import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.IdempotencyOutcome.Completion;
 import dev.idempotency.core.internal.LeaseHeartbeat;
+import dev.idempotency.core.internal.StackTraceThrottle;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
@@ -93,6 +94,7 @@ public final class IdempotencyEngine implements AutoCloseable {
     private final Duration defaultTtl;
     private final Duration lease;
     private final Duration heartbeatInterval;
+    private final StackTraceThrottle storeFailures = new StackTraceThrottle(Duration.ofMinutes(1));
     private final IdempotencyListener listener;
     private final ScheduledExecutorService heartbeatScheduler;
     private final boolean ownsScheduler;
@@ -421,8 +423,7 @@ public final class IdempotencyEngine implements AutoCloseable {
             }
             return Completion.STORED;
         } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "Could not store the result for " + key
-                    + "; the key stays in progress until its lease expires", e);
+            logStoreFailure("Could not store the result for " + key + "; the key stays in progress until its lease expires", e);
             return Completion.STORE_FAILED;
         }
     }
@@ -436,7 +437,7 @@ public final class IdempotencyEngine implements AutoCloseable {
             }
             return Completion.RELEASED;
         } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "Could not release " + key + "; the key stays in progress until its lease expires", e);
+            logStoreFailure("Could not release " + key + "; the key stays in progress until its lease expires", e);
             return Completion.STORE_FAILED;
         }
     }
@@ -483,6 +484,11 @@ public final class IdempotencyEngine implements AutoCloseable {
     boolean checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint) {
         RenewResult result = timed(StoreOperation.CHECKPOINT, key, () -> store.checkpoint(key, owner, recoveryPoint, lease));
         return !(result instanceof RenewResult.OwnershipLost);
+    }
+
+    /** An outage fails every settlement: one line each, the stack trace at most once a minute. */
+    private void logStoreFailure(String message, RuntimeException error) {
+        LOG.log(Level.ERROR, message + ": " + StackTraceThrottle.summary(error), storeFailures.stackTraceDue() ? error : null);
     }
 
     void ownershipLostWhileRunning(IdempotencyKey key) {

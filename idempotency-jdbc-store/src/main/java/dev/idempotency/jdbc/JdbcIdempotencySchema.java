@@ -49,7 +49,66 @@ public final class JdbcIdempotencySchema {
     /** The table name and the names derived from it ({@code idempotency_record_expires_at_idx}) in the files. */
     private static final Pattern NAME_IN_FILE = Pattern.compile("\\bidempotency_record(_[A-Za-z0-9_]+)?\\b");
 
+    /** The columns the store reads and writes, in the order of the shipped DDL. */
+    public static final List<String> COLUMNS = List.of("scope", "idempotency_key", "fingerprint", "status", "owner_token",
+            "lease_expires_at", "response_status", "response_headers", "response_body", "recovery_phase",
+            "recovery_payload", "created_at", "expires_at", "completed_at");
+
     private JdbcIdempotencySchema() {}
+
+    /**
+     * What a check of an existing table found.
+     *
+     * @param tableExists whether {@code tableName} can be queried at all
+     * @param missingColumns the {@link #COLUMNS} it lacks; empty when the table is usable
+     */
+    public record Check(boolean tableExists, List<String> missingColumns) {
+
+        public boolean usable() {
+            return tableExists && missingColumns.isEmpty();
+        }
+    }
+
+    /**
+     * Checks that {@code tableName} exists and has every column the store uses, with queries that read no row
+     * ({@code SELECT ... WHERE 1 = 0}), so it is cheap and portable across databases and identifier case rules.
+     *
+     * @throws IdempotencyStoreException when the database cannot be reached
+     */
+    public static Check check(DataSource dataSource, String tableName) {
+        validateTableName(tableName);
+        try (Connection connection = dataSource.getConnection()) {
+            if (selects(connection, String.join(", ", COLUMNS), tableName)) {
+                return new Check(true, List.of());
+            }
+            if (!selects(connection, "1", tableName)) {
+                return new Check(false, COLUMNS);
+            }
+            List<String> missing = new ArrayList<>();
+            for (String column : COLUMNS) {
+                if (!selects(connection, column, tableName)) {
+                    missing.add(column);
+                }
+            }
+            return new Check(true, List.copyOf(missing));
+        } catch (SQLException e) {
+            throw new IdempotencyStoreException("could not check the table " + tableName, e);
+        }
+    }
+
+    /** Whether {@code SELECT columns FROM table WHERE 1 = 0} succeeds; a failure rolls back whatever it aborted. */
+    private static boolean selects(Connection connection, String columns, String tableName) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.executeQuery("SELECT " + columns + " FROM " + tableName + " WHERE 1 = 0").close();
+            return true;
+        } catch (SQLException e) {
+            if (!connection.getAutoCommit()) {
+                // PostgreSQL aborts the transaction on the failed statement; later checks need a fresh one.
+                connection.rollback();
+            }
+            return false;
+        }
+    }
 
     /**
      * Checks that {@code tableName} is a plain or schema-qualified SQL identifier ({@code [A-Za-z_][A-Za-z0-9_]*},

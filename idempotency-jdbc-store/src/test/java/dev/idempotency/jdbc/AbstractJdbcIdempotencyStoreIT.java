@@ -115,6 +115,33 @@ abstract class AbstractJdbcIdempotencyStoreIT extends IdempotencyStoreContractTe
     }
 
     @Test
+    void schemaCheckFindsTheShippedTableUsableAndTellsAMissingTableOrColumnApart() throws SQLException {
+        assertThat(JdbcIdempotencySchema.check(dataSource(), TABLE).usable()).isTrue();
+        JdbcIdempotencySchema.Check missing = JdbcIdempotencySchema.check(dataSource(), "no_such_idempotency_table");
+        assertThat(missing.tableExists()).isFalse();
+        assertThat(missing.usable()).isFalse();
+        try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE idempotency_partial (scope VARCHAR(255), idempotency_key VARCHAR(255))");
+            if (!connection.getAutoCommit()) {
+                connection.commit();
+            }
+        }
+        try {
+            JdbcIdempotencySchema.Check partial = JdbcIdempotencySchema.check(dataSource(), "idempotency_partial");
+            assertThat(partial.tableExists()).isTrue();
+            assertThat(partial.missingColumns()).contains("fingerprint", "owner_token", "completed_at")
+                    .doesNotContain("scope", "idempotency_key");
+        } finally {
+            try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute("DROP TABLE idempotency_partial");
+                if (!connection.getAutoCommit()) {
+                    connection.commit();
+                }
+            }
+        }
+    }
+
+    @Test
     void keysAreCaseSensitiveAndKeepTheirExactCharacters() {
         String base = "Key-" + UUID.randomUUID();
         assertThat(store.claim(request(IdempotencyKey.of("tenant-a", base)))).isInstanceOf(ClaimResult.Acquired.class);
