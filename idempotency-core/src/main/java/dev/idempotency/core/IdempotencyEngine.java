@@ -46,10 +46,11 @@ import java.util.function.Supplier;
  *       over once its lease expires); when the wait is over, is interrupted, or a re-claim fails in the store, return
  *       {@link IdempotencyOutcome.InProgress}.</li>
  *   <li>If the claim is acquired, start a heartbeat at once that renews the lease every {@code heartbeatInterval},
- *       each renewal on its own thread so a slow one cannot starve other claims, and run the work. A heartbeat that
- *       finds the key taken over, or that could not renew it for a whole lease, marks the run as having lost
- *       ownership. The heartbeat runs until the claim is settled (step 5 or 6), however long that is and whichever
- *       thread settles it.</li>
+ *       each renewal on its own thread so a slow one cannot starve other claims, and run the work. A renewal that
+ *       has not answered within {@code renewalTimeout} (waiting for a pooled connection, say) is interrupted and
+ *       counted as failed, and the next heartbeat sends a fresh one. A heartbeat that finds the key taken over, or
+ *       that could not renew it for a whole lease, marks the run as having lost ownership. The heartbeat runs until
+ *       the claim is settled (step 5 or 6), however long that is and whichever thread settles it.</li>
  *   <li>When the work returns ({@link ActiveClaim#finish}), ask the {@link OutcomePolicy}, stop the heartbeat, and
  *       store means {@code complete} with the encoded result, otherwise {@code release}. Both are fenced by the owner
  *       token, so a run that lost its lease can neither overwrite nor delete the new owner's record; it is told so
@@ -80,6 +81,7 @@ public final class IdempotencyEngine implements AutoCloseable {
     private final Duration defaultTtl;
     private final Duration lease;
     private final Duration heartbeatInterval;
+    private final Duration renewalTimeout;
     private final IdempotencyListener listener;
     private final ScheduledExecutorService heartbeatScheduler;
     private final boolean ownsScheduler;
@@ -93,6 +95,10 @@ public final class IdempotencyEngine implements AutoCloseable {
         this.heartbeatInterval = builder.heartbeatInterval != null ? builder.heartbeatInterval : builder.lease.dividedBy(3);
         if (this.heartbeatInterval.compareTo(lease) >= 0) {
             throw new IllegalArgumentException("heartbeatInterval (" + heartbeatInterval + ") must be shorter than the lease (" + lease + ")");
+        }
+        this.renewalTimeout = builder.renewalTimeout != null ? builder.renewalTimeout : defaultRenewalTimeout(heartbeatInterval);
+        if (renewalTimeout.compareTo(lease) >= 0) {
+            throw new IllegalArgumentException("renewalTimeout (" + renewalTimeout + ") must be shorter than the lease (" + lease + ")");
         }
         if (defaultTtl.compareTo(lease) < 0) {
             throw new IllegalArgumentException("ttl (" + defaultTtl + ") must be at least the lease (" + lease + ")");
@@ -217,6 +223,11 @@ public final class IdempotencyEngine implements AutoCloseable {
         return defaultTtl;
     }
 
+    /** How long one lease renewal may take before it is interrupted and the next heartbeat tries again. */
+    public Duration renewalTimeout() {
+        return renewalTimeout;
+    }
+
     /**
      * Stops taking heartbeats for new runs. Runs already in progress keep renewing their leases until they finish, so
      * closing the engine during a graceful shutdown does not hand their keys to another instance mid-run.
@@ -243,7 +254,7 @@ public final class IdempotencyEngine implements AutoCloseable {
         ActiveClaim<T> claim = new ActiveClaim<>(this, key, acquired, ttl, codec, policy);
         OwnerToken owner = claim.ownerToken();
         try {
-            claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease,
+            claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease, renewalTimeout,
                     () -> timed(StoreOperation.RENEW, key, () -> this.store.renew(key, owner, lease)),
                     claim::markOwnershipLost,
                     error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error)));
@@ -361,6 +372,15 @@ public final class IdempotencyEngine implements AutoCloseable {
         return new IdempotentWorkException(failure);
     }
 
+    /**
+     * Half the heartbeat interval: a renewal that has not answered by then is cancelled well before the next tick,
+     * which then sends a fresh one, and a claim gets several tries within its lease.
+     */
+    private static Duration defaultRenewalTimeout(Duration heartbeatInterval) {
+        Duration half = heartbeatInterval.dividedBy(2);
+        return half.isZero() ? heartbeatInterval : half;
+    }
+
     private static Duration max(Duration a, Duration b) {
         return a.compareTo(b) >= 0 ? a : b;
     }
@@ -470,6 +490,7 @@ public final class IdempotencyEngine implements AutoCloseable {
         private Duration defaultTtl = Duration.ofHours(24);
         private Duration lease = Duration.ofSeconds(30);
         private Duration heartbeatInterval;
+        private Duration renewalTimeout;
         private IdempotencyListener listener = IdempotencyListener.NONE;
         private ScheduledExecutorService heartbeatScheduler;
 
@@ -501,6 +522,17 @@ public final class IdempotencyEngine implements AutoCloseable {
         /** How often running work renews its lease; default a third of the lease. */
         public Builder heartbeatInterval(Duration interval) {
             this.heartbeatInterval = positive(interval, "heartbeatInterval");
+            return this;
+        }
+
+        /**
+         * How long one lease renewal may take; default half the heartbeat interval. A renewal still running at its
+         * deadline, typically waiting for a connection from a saturated pool, is interrupted (JDBC pools such as
+         * HikariCP then give up waiting), counted as a failed renewal, and the next heartbeat sends a fresh one.
+         * Must be shorter than the lease.
+         */
+        public Builder renewalTimeout(Duration timeout) {
+            this.renewalTimeout = positive(timeout, "renewalTimeout");
             return this;
         }
 
