@@ -12,7 +12,7 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * The {@link IdempotencyEngine}, built from the single {@link IdempotencyStore} bean, {@code idempotency.ttl},
- * {@code lease} and {@code heartbeat-interval}, and every {@link IdempotencyListener} bean (metrics among them).
+ * {@code lease}, {@code heartbeat-interval} and {@code renewal-timeout}, and every {@link IdempotencyListener} bean (metrics among them).
  */
 @AutoConfiguration(after = {IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class})
 @ConditionalOnIdempotencyEnabled
@@ -29,6 +29,9 @@ public class IdempotencyAutoConfiguration {
                 .listener(CompositeIdempotencyListener.of(listeners.orderedStream().toList()));
         if (properties.getHeartbeatInterval() != null) {
             builder.heartbeatInterval(properties.getHeartbeatInterval());
+        }
+        if (properties.getRenewalTimeout() != null) {
+            builder.renewalTimeout(properties.getRenewalTimeout());
         }
         return builder.build();
     }
