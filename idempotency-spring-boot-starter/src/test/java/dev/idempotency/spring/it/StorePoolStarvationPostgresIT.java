@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -105,6 +106,7 @@ class StorePoolStarvationPostgresIT {
     void withItsOwnPoolTheStoreKeepsTheLeaseAndNoTakeoverHappens() {
         instance.withUserConfiguration(StorePool.class).run(context -> {
             assertThat(context).hasSingleBean(JdbcIdempotencyStore.class);
+            assertThat(((HikariDataSource) context.getBean(DataSource.class)).getPoolName()).isEqualTo("application");
             IdempotentRequest request = newRequest();
             ActiveClaim<String> claim = claim(context.getBean(IdempotencyEngine.class), request);
 
@@ -119,18 +121,18 @@ class StorePoolStarvationPostgresIT {
         });
     }
 
-    /** The store's own small pool; {@code defaultCandidate = false} keeps Boot's pool for the application. */
+    /**
+     * The store's own small pool, built as docs/stores.md shows: on the application's database settings, with
+     * {@code defaultCandidate = false} so that Spring Boot still configures the application's pool.
+     */
     @Configuration(proxyBeanMethods = false)
     static class StorePool {
 
         @Bean(defaultCandidate = false)
         @IdempotencyDataSource
-        HikariDataSource idempotencyDataSource() {
-            HikariDataSource pool = new HikariDataSource();
-            pool.setJdbcUrl(DATABASE.url());
-            pool.setUsername(DATABASE.user);
-            pool.setPassword(DATABASE.password);
-            pool.setPoolName("idempotency-store");
+        HikariDataSource idempotencyDataSource(DataSourceProperties properties) {
+            HikariDataSource pool = properties.initializeDataSourceBuilder().type(HikariDataSource.class).build();
+            pool.setPoolName("idempotency");
             pool.setMaximumPoolSize(2);
             pool.setConnectionTimeout(1_000);
             return pool;
