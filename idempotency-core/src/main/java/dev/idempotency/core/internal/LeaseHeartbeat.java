@@ -81,7 +81,7 @@ public final class LeaseHeartbeat {
         return start(scheduler, renewals, interval, lease, renewalTimeout, renew, onOwnershipLost, onError, System::nanoTime);
     }
 
-    /** As {@link #start(ScheduledExecutorService, Executor, Duration, Duration, Duration, Supplier, Runnable, Consumer)}, reading time from {@code ticker}. */
+    /** As the public {@code start}, reading time from {@code ticker} (tests move it by hand). */
     static LeaseHeartbeat start(ScheduledExecutorService scheduler, Executor renewals, Duration interval, Duration lease,
             Duration renewalTimeout, Supplier<RenewResult> renew, Runnable onOwnershipLost, Consumer<RuntimeException> onError,
             LongSupplier ticker) {
@@ -150,7 +150,8 @@ public final class LeaseHeartbeat {
             if (result instanceof RenewResult.Renewed) {
                 // The new lease counts from when the renewal was sent, not from when its answer arrived; a late
                 // answer from a cancelled renewal must not move it backwards.
-                lastConfirmedNanos.accumulateAndGet(renewal.startedNanos, (confirmed, sent) -> sent - confirmed > 0 ? sent : confirmed);
+                lastConfirmedNanos.accumulateAndGet(renewal.startedNanos,
+                        (confirmed, sent) -> sent - confirmed > 0 ? sent : confirmed);
             } else {
                 ownershipLost();
             }
