@@ -52,10 +52,11 @@ import java.util.function.Supplier;
  *       over once its lease expires); when the wait is over, is interrupted, or a re-claim fails in the store, return
  *       {@link IdempotencyOutcome.InProgress}.</li>
  *   <li>If the claim is acquired, start a heartbeat at once that renews the lease every {@code heartbeatInterval},
- *       each renewal on its own thread so a slow one cannot starve other claims, and run the work. A heartbeat that
- *       finds the key taken over, or that could not renew it for a whole lease, marks the run as having lost
- *       ownership. The heartbeat runs until the claim is settled (step 5 or 6), however long that is and whichever
- *       thread settles it.</li>
+ *       each renewal on its own thread so a slow one cannot starve other claims, and run the work. A renewal that
+ *       has not answered within {@code renewalTimeout} (waiting for a pooled connection, say) is interrupted and
+ *       counted as failed, and the next heartbeat sends a fresh one. A heartbeat that finds the key taken over, or
+ *       that could not renew it for a whole lease, marks the run as having lost ownership. The heartbeat runs until
+ *       the claim is settled (step 5 or 6), however long that is and whichever thread settles it.</li>
  *   <li>When the work returns ({@link ActiveClaim#finish}), ask the {@link OutcomePolicy}: store means
  *       {@code complete} with the encoded result, otherwise {@code release}; then stop the heartbeat. Both are fenced
  *       by the owner token, so a run that lost its lease can neither overwrite nor delete the new owner's record; it
@@ -95,6 +96,7 @@ public final class IdempotencyEngine implements AutoCloseable {
     private final Duration lease;
     private final Duration heartbeatInterval;
     private final StackTraceThrottle storeFailures = new StackTraceThrottle(Duration.ofMinutes(1));
+    private final Duration renewalTimeout;
     private final IdempotencyListener listener;
     private final ScheduledExecutorService heartbeatScheduler;
     private final boolean ownsScheduler;
@@ -122,6 +124,10 @@ public final class IdempotencyEngine implements AutoCloseable {
         this.heartbeatInterval = builder.heartbeatInterval != null ? builder.heartbeatInterval : builder.lease.dividedBy(3);
         if (this.heartbeatInterval.compareTo(lease) >= 0) {
             throw new IllegalArgumentException("heartbeatInterval (" + heartbeatInterval + ") must be shorter than the lease (" + lease + ")");
+        }
+        this.renewalTimeout = builder.renewalTimeout != null ? builder.renewalTimeout : defaultRenewalTimeout(heartbeatInterval);
+        if (renewalTimeout.compareTo(lease) >= 0) {
+            throw new IllegalArgumentException("renewalTimeout (" + renewalTimeout + ") must be shorter than the lease (" + lease + ")");
         }
         if (defaultTtl.compareTo(lease) < 0) {
             throw new IllegalArgumentException("ttl (" + defaultTtl + ") must be at least the lease (" + lease + ")");
@@ -269,6 +275,11 @@ public final class IdempotencyEngine implements AutoCloseable {
         return defaultTtl;
     }
 
+    /** How long one lease renewal may take before it is interrupted and the next heartbeat tries again. */
+    public Duration renewalTimeout() {
+        return renewalTimeout;
+    }
+
     /**
      * Starts a graceful shutdown: from now on {@link #begin} and {@link #execute} throw
      * {@link IdempotencyEngineClosedException} and claim nothing. Active claims are not affected: their heartbeats keep
@@ -395,7 +406,7 @@ public final class IdempotencyEngine implements AutoCloseable {
             activeClaims.add(claim);
         }
         try {
-            claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease,
+            claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease, renewalTimeout,
                     () -> timed(StoreOperation.RENEW, key, () -> this.store.renew(key, owner, lease)),
                     claim::heartbeatLostOwnership,
                     error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error)));
@@ -546,6 +557,15 @@ public final class IdempotencyEngine implements AutoCloseable {
         return new IdempotentWorkException(failure);
     }
 
+    /**
+     * Half the heartbeat interval: a renewal that has not answered by then is cancelled well before the next tick,
+     * which then sends a fresh one, and a claim gets several tries within its lease.
+     */
+    private static Duration defaultRenewalTimeout(Duration heartbeatInterval) {
+        Duration half = heartbeatInterval.dividedBy(2);
+        return half.isZero() ? heartbeatInterval : half;
+    }
+
     private static Duration max(Duration a, Duration b) {
         return a.compareTo(b) >= 0 ? a : b;
     }
@@ -658,6 +678,7 @@ public final class IdempotencyEngine implements AutoCloseable {
         private Duration defaultTtl = Duration.ofHours(24);
         private Duration lease = Duration.ofSeconds(30);
         private Duration heartbeatInterval;
+        private Duration renewalTimeout;
         private IdempotencyListener listener = IdempotencyListener.NONE;
         private ScheduledExecutorService heartbeatScheduler;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
@@ -691,6 +712,17 @@ public final class IdempotencyEngine implements AutoCloseable {
         /** How often running work renews its lease; default a third of the lease. */
         public Builder heartbeatInterval(Duration interval) {
             this.heartbeatInterval = positive(interval, "heartbeatInterval");
+            return this;
+        }
+
+        /**
+         * How long one lease renewal may take; default half the heartbeat interval. A renewal still running at its
+         * deadline, typically waiting for a connection from a saturated pool, is interrupted (JDBC pools such as
+         * HikariCP then give up waiting), counted as a failed renewal, and the next heartbeat sends a fresh one.
+         * Must be shorter than the lease.
+         */
+        public Builder renewalTimeout(Duration timeout) {
+            this.renewalTimeout = positive(timeout, "renewalTimeout");
             return this;
         }
 

@@ -411,6 +411,48 @@ class IdempotencyEngineTest {
     }
 
     @Test
+    void aRenewalStuckWaitingForTheStoreIsInterruptedAndTheNextOneRenewsTheLease() throws Exception {
+        // A long lease: nothing here depends on how fast the machine is, only on the renewal deadline (by default
+        // half the heartbeat interval) cutting the stuck renewal short.
+        StuckFirstRenewalStore stuck = new StuckFirstRenewalStore(new InMemoryIdempotencyStore());
+        IdempotencyEngine engine = IdempotencyEngine.builder(stuck).lease(Duration.ofSeconds(60))
+                .heartbeatInterval(Duration.ofMillis(50)).listener(listener).build();
+        engines.add(engine);
+        try {
+            ActiveClaim<String> claim = (ActiveClaim<String>) engine.begin(IdempotentRequest.of("s", "k", PAYLOAD),
+                    ResultCodecs.utf8(), OutcomePolicy.storeAll());
+
+            assertThat(stuck.laterRenewals.await(10, TimeUnit.SECONDS))
+                    .as("a renewal after the stuck one").isTrue();
+            assertThat(stuck.firstInterrupted.await(10, TimeUnit.SECONDS))
+                    .as("the stuck renewal was interrupted").isTrue();
+            assertThat(claim.ownershipLost()).isFalse();
+            assertThat(listener.events).contains("store-error:RENEW");
+            assertThat(claim.finish("kept").completion()).isEqualTo(Completion.STORED);
+        } finally {
+            stuck.unblock.countDown();
+        }
+    }
+
+    @Test
+    void theRenewalTimeoutIsABuilderOptionShorterThanTheLease() throws Exception {
+        StuckFirstRenewalStore stuck = new StuckFirstRenewalStore(new InMemoryIdempotencyStore());
+        IdempotencyEngine engine = IdempotencyEngine.builder(stuck).lease(Duration.ofSeconds(60))
+                .heartbeatInterval(Duration.ofMillis(50)).renewalTimeout(Duration.ofMillis(100)).build();
+        engines.add(engine);
+        try {
+            engine.begin(IdempotentRequest.of("s", "k", PAYLOAD), ResultCodecs.utf8(), OutcomePolicy.storeAll());
+            assertThat(stuck.firstInterrupted.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(stuck.laterRenewals.await(10, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            stuck.unblock.countDown();
+        }
+        assertThatThrownBy(() -> IdempotencyEngine.builder(store).lease(Duration.ofSeconds(10))
+                .renewalTimeout(Duration.ofSeconds(10)).build()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("renewalTimeout");
+    }
+
+    @Test
     void anInterruptedWaitAnswersInProgressAndKeepsTheInterrupt() throws Exception {
         IdempotencyEngine engine = engine(new InMemoryIdempotencyStore(), Clock.systemUTC());
         CountDownLatch started = new CountDownLatch(1);
@@ -552,7 +594,10 @@ class IdempotencyEngineTest {
         }
     }
 
-    /** A renewal of one key blocks, as a JDBC renewal waiting for a pooled connection would. */
+    /**
+     * A renewal of one key blocks, as a JDBC renewal waiting for a pooled connection would, and gives up with an
+     * exception when interrupted, as HikariCP's {@code getConnection} does.
+     */
     private static final class SlowRenewalStore extends ForwardingIdempotencyStore {
         private final String slowKey;
         private final Duration delay;
@@ -570,9 +615,43 @@ class IdempotencyEngineTest {
                     Thread.sleep(delay.toMillis());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    throw new IdempotencyStoreException("Interrupted during connection acquisition", e);
                 }
             }
             return super.renew(key, owner, lease);
+        }
+    }
+
+    /**
+     * The first renewal hangs as a JDBC renewal waiting for a connection from a saturated pool does, and, like
+     * HikariCP's {@code getConnection}, gives up with an exception when its thread is interrupted. Later renewals go
+     * through.
+     */
+    private static final class StuckFirstRenewalStore extends ForwardingIdempotencyStore {
+        final CountDownLatch unblock = new CountDownLatch(1);
+        final CountDownLatch firstInterrupted = new CountDownLatch(1);
+        final CountDownLatch laterRenewals = new CountDownLatch(2);
+        private final AtomicInteger renewals = new AtomicInteger();
+
+        StuckFirstRenewalStore(IdempotencyStore delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
+            if (renewals.incrementAndGet() == 1) {
+                try {
+                    unblock.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    firstInterrupted.countDown();
+                    throw new IdempotencyStoreException("Interrupted during connection acquisition", e);
+                }
+                throw new IdempotencyStoreException("never got a connection");
+            }
+            RenewResult result = super.renew(key, owner, lease);
+            laterRenewals.countDown();
+            return result;
         }
     }
 

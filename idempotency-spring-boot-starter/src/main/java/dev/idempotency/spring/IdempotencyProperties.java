@@ -37,6 +37,14 @@ public class IdempotencyProperties {
     private Duration heartbeatInterval;
 
     /**
+     * How long one lease renewal may take, waiting for a pooled connection included. A renewal still running then is
+     * interrupted (HikariCP stops waiting for a connection), counted as a failed renewal, and the next heartbeat sends
+     * a fresh one, so that one renewal cannot sit in a saturated pool's queue for the whole lease. Must be shorter
+     * than the lease. Defaults to half the heartbeat interval when unset.
+     */
+    private Duration renewalTimeout;
+
+    /**
      * HTTP methods intercepted when {@code intercept-all-with-header} is on. Handler methods annotated with
      * {@code @Idempotent} are intercepted whatever their HTTP method.
      */
@@ -145,6 +153,14 @@ public class IdempotencyProperties {
 
     public void setHeartbeatInterval(Duration heartbeatInterval) {
         this.heartbeatInterval = heartbeatInterval;
+    }
+
+    public Duration getRenewalTimeout() {
+        return renewalTimeout;
+    }
+
+    public void setRenewalTimeout(Duration renewalTimeout) {
+        this.renewalTimeout = renewalTimeout;
     }
 
     public Set<String> getMethods() {

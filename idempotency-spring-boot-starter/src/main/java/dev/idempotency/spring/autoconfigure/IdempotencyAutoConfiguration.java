@@ -16,8 +16,8 @@ import org.springframework.core.env.Environment;
 
 /**
  * The {@link IdempotencyEngine}, built from the single {@link IdempotencyStore} bean, {@code idempotency.ttl},
- * {@code lease} and {@code heartbeat-interval}, and every {@link IdempotencyListener} bean (metrics among them); and
- * the {@link IdempotencyEngineLifecycle} that stops it gracefully within
+ * {@code lease}, {@code heartbeat-interval} and {@code renewal-timeout}, and every {@link IdempotencyListener} bean
+ * (metrics among them); and the {@link IdempotencyEngineLifecycle} that stops it gracefully within
  * {@code spring.lifecycle.timeout-per-shutdown-phase}.
  */
 @AutoConfiguration(after = {IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class})
@@ -36,6 +36,9 @@ public class IdempotencyAutoConfiguration {
                 .listener(CompositeIdempotencyListener.of(listeners.orderedStream().toList()));
         if (properties.getHeartbeatInterval() != null) {
             builder.heartbeatInterval(properties.getHeartbeatInterval());
+        }
+        if (properties.getRenewalTimeout() != null) {
+            builder.renewalTimeout(properties.getRenewalTimeout());
         }
         return builder.build();
     }

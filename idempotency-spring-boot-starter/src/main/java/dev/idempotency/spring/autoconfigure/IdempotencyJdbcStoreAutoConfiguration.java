@@ -2,11 +2,15 @@ package dev.idempotency.spring.autoconfigure;
 
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.jdbc.JdbcIdempotencyStore;
+import dev.idempotency.spring.IdempotencyDataSource;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.jdbc.IdempotencySchemaInitializer;
+import dev.idempotency.spring.jdbc.StorePoolTimeoutCheck;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
@@ -15,9 +19,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 
 /**
- * The JDBC store, when {@code idempotency-jdbc-store} is on the classpath and the application has a single
- * {@link DataSource} (and {@code idempotency.store.type} is {@code auto} or {@code jdbc}). Its table is created at
- * startup according to {@code idempotency.jdbc.initialize-schema}. Ordered after the {@code DataSource}
+ * The JDBC store, when {@code idempotency-jdbc-store} is on the classpath and the application has a
+ * {@link DataSource} for it (and {@code idempotency.store.type} is {@code auto} or {@code jdbc}). Like Spring Boot's
+ * Flyway auto-configuration with {@code @FlywayDataSource}, the store uses the DataSource qualified with
+ * {@link IdempotencyDataSource} when there is one, whatever other DataSources exist; otherwise the application's
+ * single (or {@code @Primary}) DataSource. Its table is created at startup according to
+ * {@code idempotency.jdbc.initialize-schema}, through the same DataSource. Ordered after the {@code DataSource}
  * auto-configuration of Boot 4 and Boot 3 alike (named, because its package moved).
  */
 @AutoConfiguration(afterName = {
@@ -25,24 +32,53 @@ import org.springframework.context.annotation.Conditional;
         "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration"})
 @ConditionalOnIdempotencyEnabled
 @ConditionalOnClass(name = "dev.idempotency.jdbc.JdbcIdempotencyStore")
-@ConditionalOnSingleCandidate(DataSource.class)
-@Conditional(OnStoreTypeCondition.Jdbc.class)
+@Conditional({IdempotencyJdbcStoreAutoConfiguration.StoreDataSourceCondition.class, OnStoreTypeCondition.Jdbc.class})
 @EnableConfigurationProperties(IdempotencyProperties.class)
 public class IdempotencyJdbcStoreAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    public IdempotencySchemaInitializer idempotencySchemaInitializer(DataSource dataSource, IdempotencyProperties properties) {
-        return new IdempotencySchemaInitializer(dataSource, properties.getJdbc().getTableName(),
-                properties.getJdbc().getInitializeSchema());
+    public IdempotencySchemaInitializer idempotencySchemaInitializer(ObjectProvider<DataSource> dataSource,
+            @IdempotencyDataSource ObjectProvider<DataSource> idempotencyDataSource, IdempotencyProperties properties) {
+        return new IdempotencySchemaInitializer(storeDataSource(dataSource, idempotencyDataSource),
+                properties.getJdbc().getTableName(), properties.getJdbc().getInitializeSchema());
     }
 
     @Bean
     @ConditionalOnMissingBean(IdempotencyStore.class)
-    public JdbcIdempotencyStore idempotencyStore(DataSource dataSource, IdempotencyProperties properties,
+    public JdbcIdempotencyStore idempotencyStore(ObjectProvider<DataSource> dataSource,
+            @IdempotencyDataSource ObjectProvider<DataSource> idempotencyDataSource, IdempotencyProperties properties,
             ObjectProvider<IdempotencySchemaInitializer> schemaInitializer) {
         // The table must exist before the store first touches it.
         schemaInitializer.ifAvailable(initializer -> {});
-        return JdbcIdempotencyStore.builder(dataSource).tableName(properties.getJdbc().getTableName()).build();
+        DataSource storeDataSource = storeDataSource(dataSource, idempotencyDataSource);
+        StorePoolTimeoutCheck.warnIfRenewalsCanWaitForTheLease(storeDataSource, properties.getLease());
+        return JdbcIdempotencyStore.builder(storeDataSource).tableName(properties.getJdbc().getTableName()).build();
+    }
+
+    private static DataSource storeDataSource(ObjectProvider<DataSource> dataSource,
+            ObjectProvider<DataSource> idempotencyDataSource) {
+        DataSource chosen = idempotencyDataSource.getIfAvailable(dataSource::getIfUnique);
+        if (chosen == null) {
+            throw new IllegalStateException("No DataSource for the idempotency store: annotate one with @"
+                    + IdempotencyDataSource.class.getSimpleName() + " or mark one @Primary");
+        }
+        return chosen;
+    }
+
+    /** A DataSource qualified for the store, or else a single (or primary) DataSource. */
+    static final class StoreDataSourceCondition extends AnyNestedCondition {
+
+        StoreDataSourceCondition() {
+            super(ConfigurationPhase.REGISTER_BEAN);
+        }
+
+        @ConditionalOnBean(value = DataSource.class, annotation = IdempotencyDataSource.class)
+        static final class QualifiedDataSource {
+        }
+
+        @ConditionalOnSingleCandidate(DataSource.class)
+        static final class SingleDataSource {
+        }
     }
 }

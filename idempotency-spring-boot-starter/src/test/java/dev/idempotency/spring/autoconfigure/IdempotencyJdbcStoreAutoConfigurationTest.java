@@ -10,6 +10,7 @@ import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
 import dev.idempotency.jdbc.JdbcIdempotencyStore;
+import dev.idempotency.spring.IdempotencyDataSource;
 import dev.idempotency.spring.jdbc.IdempotencySchemaInitializer;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -18,7 +19,11 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 
 /** The JDBC store auto-configuration against an embedded H2; PostgreSQL is covered by the integration tests. */
 class IdempotencyJdbcStoreAutoConfigurationTest {
@@ -29,6 +34,60 @@ class IdempotencyJdbcStoreAutoConfigurationTest {
                     IdempotencyAutoConfiguration.class))
             .withPropertyValues("spring.datasource.url=jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
                     "spring.datasource.generate-unique-name=false");
+
+    private static void executeOnce(IdempotencyEngine engine) {
+        engine.execute(IdempotentRequest.of(IdempotencyKey.of("s", "k"), RequestFingerprint.of("f")), ResultCodecs.utf8(),
+                work -> "done");
+    }
+
+    private static int records(DataSource dataSource) {
+        return new JdbcTemplate(dataSource).queryForObject("select count(*) from idempotency_record", Integer.class);
+    }
+
+    private static DataSource h2() {
+        return new SimpleDriverDataSource(new org.h2.Driver(), "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    }
+
+    /** The store's own pool, kept out of by-type injection so Spring Boot still configures the application's. */
+    @Configuration(proxyBeanMethods = false)
+    static class StoreDataSourceBesideTheApplications {
+
+        @Bean(defaultCandidate = false)
+        @IdempotencyDataSource
+        DataSource storeDataSource() {
+            return h2();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TwoDataSourcesOneQualified {
+
+        @Bean
+        DataSource applicationDataSource() {
+            return h2();
+        }
+
+        @Bean
+        @IdempotencyDataSource
+        DataSource storeDataSource() {
+            return h2();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TwoDataSourcesOnePrimary {
+
+        @Bean
+        @Primary
+        DataSource primaryDataSource() {
+            return h2();
+        }
+
+        @Bean
+        DataSource secondaryDataSource() {
+            return h2();
+        }
+    }
 
     private static int tables(DataSource dataSource, String name) {
         return new JdbcTemplate(dataSource).queryForObject(
@@ -110,6 +169,55 @@ class IdempotencyJdbcStoreAutoConfigurationTest {
                 .run(context -> {
                     assertThat(context).hasSingleBean(IdempotencySchemaInitializer.class).hasBean("myInitializer");
                     assertThat(tables(context.getBean(DataSource.class), "idempotency_record")).isZero();
+                });
+    }
+
+    @Test
+    void aDataSourceQualifiedForTheStoreIsUsedBesideTheAutoConfiguredOne() {
+        runner.withUserConfiguration(StoreDataSourceBesideTheApplications.class).run(context -> {
+            assertThat(context).hasSingleBean(JdbcIdempotencyStore.class);
+            DataSource application = context.getBean(DataSource.class);
+            DataSource store = context.getBean("storeDataSource", DataSource.class);
+            assertThat(application).isNotSameAs(store);
+
+            executeOnce(context.getBean(IdempotencyEngine.class));
+
+            assertThat(records(store)).isEqualTo(1);
+            assertThat(tables(application, "idempotency_record")).isZero();
+        });
+    }
+
+    @Test
+    void ofTwoDataSourcesWithoutAPrimaryTheQualifiedOneBacksTheStore() {
+        runner.withUserConfiguration(TwoDataSourcesOneQualified.class).run(context -> {
+            assertThat(context).hasSingleBean(JdbcIdempotencyStore.class).doesNotHaveBean(InMemoryIdempotencyStore.class);
+
+            executeOnce(context.getBean(IdempotencyEngine.class));
+
+            assertThat(records(context.getBean("storeDataSource", DataSource.class))).isEqualTo(1);
+            assertThat(tables(context.getBean("applicationDataSource", DataSource.class), "idempotency_record")).isZero();
+        });
+    }
+
+    @Test
+    void withoutAQualifiedDataSourceThePrimaryBacksTheStore() {
+        runner.withUserConfiguration(TwoDataSourcesOnePrimary.class).run(context -> {
+            assertThat(context).hasSingleBean(JdbcIdempotencyStore.class);
+
+            executeOnce(context.getBean(IdempotencyEngine.class));
+
+            assertThat(records(context.getBean("primaryDataSource", DataSource.class))).isEqualTo(1);
+            assertThat(tables(context.getBean("secondaryDataSource", DataSource.class), "idempotency_record")).isZero();
+        });
+    }
+
+    @Test
+    void aUserStoreWinsOverAQualifiedDataSource() {
+        IdempotencyStore store = new InMemoryIdempotencyStore();
+        runner.withUserConfiguration(TwoDataSourcesOneQualified.class).withBean("myStore", IdempotencyStore.class, () -> store)
+                .run(context -> {
+                    assertThat(context).hasSingleBean(IdempotencyStore.class).doesNotHaveBean(JdbcIdempotencyStore.class);
+                    assertThat(context.getBean(IdempotencyEngine.class).store()).isSameAs(store);
                 });
     }
 
