@@ -23,7 +23,12 @@ public enum IdempotencyProblem {
     /** A multipart request body could not be parsed (malformed, or the application has no multipart support). */
     INVALID_MULTIPART("invalid-multipart", "Invalid multipart body"),
     /** The idempotency store could not be reached; the handler did not run. */
-    STORE_UNAVAILABLE("store-unavailable", "Idempotency store unavailable");
+    STORE_UNAVAILABLE("store-unavailable", "Idempotency store unavailable"),
+    /**
+     * A principal-scoped handler was reached without an authenticated caller, so there is no scope to keep the key
+     * in; nothing was claimed and the handler did not run ({@code idempotency.anonymous=reject}).
+     */
+    PRINCIPAL_REQUIRED("principal-required", "Authenticated principal required");
 
     /** Prefix of every problem type URI. */
     public static final String TYPE_PREFIX = "https://idempotency.dev/problems/";
