@@ -7,12 +7,6 @@ import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.Idempotent;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,15 +26,12 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
-import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
-import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Whose keys are whose, over real HTTP (Tomcat, in-memory store): an application with one scope resolver bean meant
@@ -183,7 +174,7 @@ class ScopeResolutionIT {
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
-    @Import({OrdersController.class, WebhookController.class})
+    @Import({FakeAuthentication.class, OrdersController.class, WebhookController.class})
     static class WebhookApp {
 
         @Bean
@@ -195,51 +186,6 @@ class ScopeResolutionIT {
         @Bean
         IdempotencyScopeResolver webhookScope() {
             return request -> "webhook:" + (request.getHeader("X-Webhook-Source") == null ? "none" : request.getHeader("X-Webhook-Source"));
-        }
-
-        /**
-         * Stands in for Spring Security, ahead of the idempotency filter: {@code X-User} becomes a principal by name,
-         * {@code X-Jwt: <issuer> <subject>} a {@link JwtAuthenticationToken}, as a resource server would set it.
-         */
-        @Bean
-        OncePerRequestFilter fakeAuthentication() {
-            class FakeAuthentication extends OncePerRequestFilter implements Ordered {
-                @Override
-                protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-                        throws ServletException, IOException {
-                    Principal principal = principal(request);
-                    if (principal == null) {
-                        chain.doFilter(request, response);
-                        return;
-                    }
-                    chain.doFilter(new HttpServletRequestWrapper(request) {
-                        @Override
-                        public Principal getUserPrincipal() {
-                            return principal;
-                        }
-                    }, response);
-                }
-
-                private Principal principal(HttpServletRequest request) {
-                    String user = request.getHeader("X-User");
-                    if (user != null) {
-                        return () -> user;
-                    }
-                    String jwt = request.getHeader("X-Jwt");
-                    if (jwt != null) {
-                        String[] issuerAndSubject = jwt.split(" ");
-                        return new JwtAuthenticationToken(Jwt.withTokenValue("token").header("alg", "RS256")
-                                .issuer(issuerAndSubject[0]).subject(issuerAndSubject[1]).build());
-                    }
-                    return null;
-                }
-
-                @Override
-                public int getOrder() {
-                    return -100;
-                }
-            }
-            return new FakeAuthentication();
         }
     }
 
