@@ -29,7 +29,12 @@ public enum IdempotencyProblem {
      */
     RESPONSE_NOT_REPLAYABLE("response-not-replayable", "Response not replayable"),
     /** The idempotency store could not be reached; the handler did not run. */
-    STORE_UNAVAILABLE("store-unavailable", "Idempotency store unavailable");
+    STORE_UNAVAILABLE("store-unavailable", "Idempotency store unavailable"),
+    /**
+     * A principal-scoped handler was reached without an authenticated caller, so there is no scope to keep the key
+     * in; nothing was claimed and the handler did not run ({@code idempotency.anonymous=reject}).
+     */
+    PRINCIPAL_REQUIRED("principal-required", "Authenticated principal required");
 
     /** Prefix of every problem type URI. */
     public static final String TYPE_PREFIX = "https://idempotency.dev/problems/";

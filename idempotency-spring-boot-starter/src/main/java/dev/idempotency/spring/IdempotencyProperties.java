@@ -96,6 +96,34 @@ public class IdempotencyProperties {
      */
     private int filterOrder = -90;
 
+    // ---- Callers without an identity ----
+
+    /**
+     * What a principal-scoped handler does with a request whose scope resolver finds no identity (an anonymous
+     * caller): {@code reject} answers 401 {@code principal-required} and claims nothing; {@code global} puts its key in
+     * the one scope shared by every anonymous caller, who may then replay each other's responses, and logs a WARN
+     * once per handler. Handlers meant for anonymous callers say {@code @Idempotent(scope = GLOBAL)} instead.
+     */
+    private AnonymousPolicy anonymous = AnonymousPolicy.REJECT;
+
+    public AnonymousPolicy getAnonymous() {
+        return anonymous;
+    }
+
+    public void setAnonymous(AnonymousPolicy anonymous) {
+        this.anonymous = anonymous;
+    }
+
+    /** What a principal-scoped handler does with a caller that has no identity. */
+    public enum AnonymousPolicy {
+        /** Answer 401 {@code principal-required}; nothing is claimed and the handler does not run. */
+        REJECT,
+        /** Use the shared global scope, as {@code @Idempotent(scope = GLOBAL)} would, with a WARN once per handler. */
+        GLOBAL
+    }
+
+    // ---- End of callers without an identity ----
+
     private final InFlight inFlight = new InFlight();
 
     private final Status status = new Status();
@@ -352,6 +380,21 @@ public class IdempotencyProperties {
          * as final, unlike 409, 429 or 5xx, and it cannot be mistaken for a validation error or a reused key.
          */
         private int responseNotReplayable = 410;
+
+        /**
+         * Status when a principal-scoped handler is reached without an identity and {@code anonymous} is
+         * {@code reject}. The filter cannot name the application's authentication scheme, so the 401 carries no
+         * {@code WWW-Authenticate} header; 403 is the alternative for APIs that want one.
+         */
+        private int principalRequired = 401;
+
+        public int getPrincipalRequired() {
+            return principalRequired;
+        }
+
+        public void setPrincipalRequired(int principalRequired) {
+            this.principalRequired = principalRequired;
+        }
 
         public int getKeyMissing() {
             return keyMissing;

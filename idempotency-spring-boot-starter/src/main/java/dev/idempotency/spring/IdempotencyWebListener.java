@@ -17,7 +17,11 @@ public interface IdempotencyWebListener {
     /** The key header was rejected. */
     default void keyInvalid(InvalidIdempotencyKeyException.Reason reason) {}
 
-    /** The request was rejected before any claim: {@link IdempotencyProblem#REQUEST_TOO_LARGE} or {@link IdempotencyProblem#INVALID_JSON}. */
+    /**
+     * The request was rejected before any claim: {@link IdempotencyProblem#REQUEST_TOO_LARGE},
+     * {@link IdempotencyProblem#INVALID_JSON}, {@link IdempotencyProblem#INVALID_MULTIPART} or
+     * {@link IdempotencyProblem#PRINCIPAL_REQUIRED}.
+     */
     default void requestRejected(IdempotencyProblem problem) {}
 
     /** The store failed during the claim; {@code failOpen} tells whether the request ran unprotected. */

@@ -38,8 +38,10 @@ public @interface Idempotent {
     IdempotencyScope scope() default IdempotencyScope.PRINCIPAL;
 
     /**
-     * Name of an {@link IdempotencyScopeResolver} bean to use for this handler instead of the default one. Ignored
-     * when {@link #scope()} is {@link IdempotencyScope#GLOBAL}.
+     * Name of an {@link IdempotencyScopeResolver} bean to use for this handler instead of the default one. Naming a
+     * resolver here changes this handler only; the default stays the bean marked
+     * {@link DefaultIdempotencyScopeResolver}. A name without such a bean fails the startup. Ignored when
+     * {@link #scope()} is {@link IdempotencyScope#GLOBAL}.
      */
     String scopeResolver() default "";
 }

@@ -1,46 +1,56 @@
 package dev.idempotency.spring;
 
 import jakarta.servlet.http.HttpServletRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.Principal;
-import java.util.HexFormat;
+import org.springframework.util.ClassUtils;
 
 /**
- * The default {@link IdempotencyScopeResolver}: {@code principal:<name>} for an authenticated request
- * ({@link HttpServletRequest#getUserPrincipal()}), {@value #GLOBAL_SCOPE} otherwise.
+ * The default {@link IdempotencyScopeResolver}: the authenticated caller's identity
+ * ({@link HttpServletRequest#getUserPrincipal()}), or {@code null} (no identity) for an anonymous request.
  *
- * <p>Every principal scope starts with {@code principal:} and the global scope does not contain a colon, so no
- * principal name can collide with the global scope. Names too long for a scope are replaced by their SHA-256.
+ * <ul>
+ *   <li>{@code oauth2:<issuer>|<subject>} when the principal is a Spring Security OAuth2 authentication that knows
+ *       both: a {@code JwtAuthenticationToken} (the {@code iss} and {@code sub} claims), a
+ *       {@code BearerTokenAuthentication} of an introspected token, or an OpenID Connect login. Two issuers that
+ *       both have a user {@code 42} are two callers, whatever the principal's display name. Only when
+ *       {@code spring-security-oauth2-core} is on the classpath; the starter never needs it otherwise.</li>
+ *   <li>{@code principal:<name>} for any other principal ({@link Principal#getName()}).</li>
+ * </ul>
+ *
+ * <p>Scopes are built with {@link IdempotencyScopeResolver#scope(String, String)}: an identity too long for a scope
+ * is replaced by its SHA-256 ({@code principal-sha256:<hex>}, {@code oauth2-sha256:<hex>}), and no scope equals
+ * {@value #GLOBAL_SCOPE}, which has no colon.
  */
 public class PrincipalScopeResolver implements IdempotencyScopeResolver {
 
-    /** The scope of requests without an authenticated principal, and of {@link IdempotencyScope#GLOBAL} handlers. */
+    /**
+     * The scope of {@link IdempotencyScope#GLOBAL} handlers, and of anonymous requests when
+     * {@code idempotency.anonymous=global}.
+     */
     public static final String GLOBAL_SCOPE = "global";
 
-    private static final String PRINCIPAL_PREFIX = "principal:";
-    private static final String HASHED_PREFIX = "principal-sha256:";
-    private static final int MAX_SCOPE_LENGTH = 255;
+    /** Checked once: without Spring Security's OAuth2 classes, {@link OAuth2Identity} is never loaded. */
+    private static final boolean OAUTH2_PRESENT = ClassUtils.isPresent("org.springframework.security.core.Authentication",
+            PrincipalScopeResolver.class.getClassLoader())
+            && ClassUtils.isPresent("org.springframework.security.oauth2.core.ClaimAccessor",
+                    PrincipalScopeResolver.class.getClassLoader());
 
     @Override
     public String resolveScope(HttpServletRequest request) {
         Principal principal = request.getUserPrincipal();
-        if (principal == null || principal.getName() == null || principal.getName().isEmpty()) {
-            return GLOBAL_SCOPE;
+        if (principal == null) {
+            return null;
         }
-        String scope = PRINCIPAL_PREFIX + principal.getName();
-        if (scope.length() <= MAX_SCOPE_LENGTH) {
-            return scope;
+        if (OAUTH2_PRESENT) {
+            String issuerAndSubject = OAuth2Identity.issuerAndSubject(principal);
+            if (issuerAndSubject != null) {
+                return IdempotencyScopeResolver.scope("oauth2", issuerAndSubject);
+            }
         }
-        return HASHED_PREFIX + sha256(principal.getName());
-    }
-
-    private static String sha256(String value) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
+        String name = principal.getName();
+        if (name == null || name.isEmpty()) {
+            return null;
         }
+        return IdempotencyScopeResolver.scope("principal", name);
     }
 }

@@ -2,6 +2,7 @@ package dev.idempotency.benchmarks.http;
 
 import dev.idempotency.benchmarks.CountingDataSource;
 import dev.idempotency.spring.Idempotent;
+import dev.idempotency.spring.IdempotencyScope;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
@@ -60,8 +61,12 @@ public class BenchmarkApplication {
             return RESPONSE;
         }
 
+        /**
+         * wrk sends no credentials, so the endpoint says it is for anonymous callers: one scope for all of them
+         * (a principal-scoped handler would answer every request with 401 principal-required).
+         */
         @PostMapping(path = "/idempotent", produces = MediaType.APPLICATION_JSON_VALUE)
-        @Idempotent
+        @Idempotent(scope = IdempotencyScope.GLOBAL)
         String idempotent(@RequestBody(required = false) String body) {
             return RESPONSE;
         }

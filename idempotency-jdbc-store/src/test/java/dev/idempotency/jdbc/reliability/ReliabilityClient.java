@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
@@ -17,8 +18,17 @@ public final class ReliabilityClient {
     private final HttpClient client;
     private final HttpHistory history;
     private final Duration timeout;
+    private final Map<String, String> headers;
 
     public ReliabilityClient(HttpHistory history, Duration timeout, Executor executor) {
+        this(history, timeout, executor, Map.of());
+    }
+
+    /**
+     * A client that sends {@code headers} with every request too, e.g. the caller's credentials for an application
+     * that scopes keys per caller.
+     */
+    public ReliabilityClient(HttpHistory history, Duration timeout, Executor executor, Map<String, String> headers) {
         HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5));
         if (executor != null) {
@@ -27,6 +37,7 @@ public final class ReliabilityClient {
         this.client = builder.build();
         this.history = history;
         this.timeout = timeout;
+        this.headers = Map.copyOf(headers);
     }
 
     public HttpHistory history() {
@@ -40,12 +51,13 @@ public final class ReliabilityClient {
 
     /** Sends without waiting; the future completes (never exceptionally) with the recorded exchange. */
     public CompletableFuture<Exchange> postAsync(URI uri, String instance, String key, String body) {
-        HttpRequest request = HttpRequest.newBuilder(uri)
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
                 .timeout(timeout)
                 .header("Idempotency-Key", key)
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(builder::header);
+        HttpRequest request = builder.build();
         long start = System.nanoTime();
         return client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).handle((response, failure) -> {
             long end = System.nanoTime();

@@ -1,6 +1,7 @@
 package dev.idempotency.spring.autoconfigure;
 
 import dev.idempotency.core.IdempotencyEngine;
+import dev.idempotency.spring.DefaultIdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
@@ -24,7 +25,7 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
  * The {@code Idempotency-Key} servlet filter for Spring MVC, with the default scope resolver (the authenticated
- * principal) and the handler lookup. The filter is a plain {@code Filter} bean, so Boot registers it with the
+ * caller's identity, replaced only by a bean marked {@link DefaultIdempotencyScopeResolver}) and the handler lookup. The filter is a plain {@code Filter} bean, so Boot registers it with the
  * servlet container at {@code idempotency.filter-order} (just after Spring Security by default).
  */
 @AutoConfiguration(after = IdempotencyAutoConfiguration.class)
@@ -35,10 +36,22 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 @EnableConfigurationProperties(IdempotencyProperties.class)
 public class IdempotencyWebAutoConfiguration {
 
+    /**
+     * The default scope resolver, unless the application marks its own with {@link DefaultIdempotencyScopeResolver}.
+     * Any other resolver bean is only for the handlers that name it: backing off to every bean of the type would let a
+     * resolver written for one handler decide whose keys every other handler shares.
+     */
     @Bean
-    @ConditionalOnMissingBean
+    @DefaultIdempotencyScopeResolver
+    @ConditionalOnMissingBean(annotation = DefaultIdempotencyScopeResolver.class)
     public IdempotencyScopeResolver idempotencyScopeResolver() {
         return new PrincipalScopeResolver();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public ScopeResolverStartupCheck idempotencyScopeResolverStartupCheck(ApplicationContext context) {
+        return new ScopeResolverStartupCheck(context);
     }
 
     @Bean
@@ -68,7 +81,7 @@ public class IdempotencyWebAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public IdempotencyFilter idempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
-            IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
+            IdempotentHandlerResolver handlerResolver, @DefaultIdempotencyScopeResolver IdempotencyScopeResolver scopeResolver,
             ObjectProvider<IdempotencyWebListener> listeners, ApplicationContext context) {
         return new IdempotencyFilter(engine, properties, handlerResolver, scopeResolver,
                 name -> context.getBean(name, IdempotencyScopeResolver.class), listeners.orderedStream().toList());

@@ -62,11 +62,15 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *   <li>Ask the application's handler mappings which handler method will serve it. Only a handler annotated with
  *       {@link Idempotent} is protected (or, with {@code intercept-all-with-header}, any request that carries the
  *       header and uses one of the configured methods). Everything else passes through untouched.</li>
+ *   <li>A handler with {@code required = false} reached without the key header runs unprotected.</li>
+ *   <li>Resolve the scope: {@code global} for {@code scope = GLOBAL}, else the handler's named resolver or the
+ *       default one ({@link dev.idempotency.spring.DefaultIdempotencyScopeResolver}; the caller's identity by
+ *       default). No identity is 401 {@code principal-required} with {@code idempotency.anonymous=reject} (the
+ *       default), or the {@code global} scope with {@code global}. Nothing is claimed.</li>
  *   <li>Read the key header: missing on a required handler is 400 {@code key-missing}; sent twice, malformed,
  *       empty, too long or not printable ASCII is 400 {@code key-invalid}. Nothing is claimed.</li>
- *   <li>Resolve the scope (the principal by default) and fingerprint the request (method, route, path, query,
- *       scope, canonical body), reading the body once up to {@code max-request-size}: 413 above it, 400 for JSON
- *       that does not parse. Nothing is claimed.</li>
+ *   <li>Fingerprint the request (method, route, path, query, scope, canonical body), reading the body once up to
+ *       {@code max-request-size}: 413 above it, 400 for JSON that does not parse. Nothing is claimed.</li>
  *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
  *       (up to {@code max-response-size}) so it can be stored before the client sees it. A {@link HandlerRun} settles
  *       the claim once the work is over: the outcome policy releases the key for 5xx, the configured release statuses
@@ -180,18 +184,31 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             // A cross-origin request Spring MVC would refuse (403) before its handler: nothing is claimed.
             return;
         }
-        if (headerValues.isEmpty()) {
-            if (annotation.required()) {
-                notify(IdempotencyWebListener::keyMissing);
-                if (log.isDebugEnabled()) {
-                    log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": no idempotency key");
-                }
-                problem(IdempotencyProblem.KEY_MISSING, properties.getStatus().getKeyMissing(),
-                        "This endpoint requires an " + properties.getHeaderName() + " header.", request)
-                        .writeTo(response);
-                return;
-            }
+        if (headerValues.isEmpty() && !annotation.required()) {
             chain.doFilter(request, response);
+            return;
+        }
+        // The caller's identity before the key: an anonymous caller of a principal-scoped handler is told to
+        // authenticate, whatever else is wrong with its request, and learns nothing about the key rules.
+        String scope = resolveScope(annotation, resolution.handler(), request);
+        if (scope == null) {
+            notify(listener -> listener.requestRejected(IdempotencyProblem.PRINCIPAL_REQUIRED));
+            if (log.isDebugEnabled()) {
+                log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": no authenticated principal");
+            }
+            problem(IdempotencyProblem.PRINCIPAL_REQUIRED, properties.getStatus().getPrincipalRequired(),
+                    "This endpoint keeps idempotency keys per caller and needs an authenticated caller.", request)
+                    .writeTo(response);
+            return;
+        }
+        if (headerValues.isEmpty()) {
+            notify(IdempotencyWebListener::keyMissing);
+            if (log.isDebugEnabled()) {
+                log.debug("Rejected " + request.getMethod() + " " + request.getRequestURI() + ": no idempotency key");
+            }
+            problem(IdempotencyProblem.KEY_MISSING, properties.getStatus().getKeyMissing(),
+                    "This endpoint requires an " + properties.getHeaderName() + " header.", request)
+                    .writeTo(response);
             return;
         }
         String key;
@@ -211,7 +228,6 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                     .writeTo(response);
             return;
         }
-        String scope = resolveScope(annotation, resolution.handler(), request);
         RequestFingerprinter.Fingerprinted fingerprinted;
         try {
             fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
@@ -389,18 +405,30 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             resolver = namedScopeResolvers.apply(annotation.scopeResolver());
         }
         String scope = resolver.resolveScope(request);
-        if (annotation != null && handler != null && resolver instanceof PrincipalScopeResolver
-                && PrincipalScopeResolver.GLOBAL_SCOPE.equals(scope) && warnedNoPrincipal.add(handler)) {
-            log.warn("@Idempotent " + handler.getDeclaringClass().getName() + "." + handler.getName() + "() uses the "
-                    + "principal scope, but a request reached it without an authenticated principal, so its keys are in "
-                    + "the shared 'global' scope: clients can replay each other's responses. If the endpoint needs "
-                    + "authentication, authenticate before the idempotency filter (idempotency.filter-order is "
-                    + properties.getFilterOrder() + "; Spring Security's chain runs at -100); if it is anonymous on "
-                    + "purpose, use @Idempotent(scope = GLOBAL). Logged once per handler method.");
+        if (scope == null) {
+            boolean global = properties.getAnonymous() == IdempotencyProperties.AnonymousPolicy.GLOBAL;
+            if (handler != null && warnedNoPrincipal.add(handler)) {
+                String method = handler.getDeclaringClass().getName() + "." + handler.getName() + "()";
+                String advice = "If the endpoint needs authentication, authenticate before the idempotency filter "
+                        + "(idempotency.filter-order is " + properties.getFilterOrder() + "; Spring Security's chain runs "
+                        + "at -100); if it is anonymous on purpose, use @Idempotent(scope = GLOBAL). Logged once per "
+                        + "handler method.";
+                if (global) {
+                    log.warn("@Idempotent " + method + " uses the principal scope, but a request reached it without an "
+                            + "authenticated principal, so its keys are in the shared 'global' scope "
+                            + "(idempotency.anonymous=global): clients can replay each other's responses. " + advice);
+                } else {
+                    log.info("@Idempotent " + method + " uses the principal scope, but a request reached it without an "
+                            + "authenticated principal: answered " + properties.getStatus().getPrincipalRequired()
+                            + " principal-required. " + advice);
+                }
+            }
+            return global ? PrincipalScopeResolver.GLOBAL_SCOPE : null;
         }
-        if (scope == null || scope.isEmpty() || scope.length() > IdempotencyKey.MAX_SCOPE_LENGTH) {
+        if (scope.isEmpty() || scope.length() > IdempotencyKey.MAX_SCOPE_LENGTH) {
             throw new IllegalStateException(resolver.getClass().getName() + " returned the scope '" + scope
-                    + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters");
+                    + "'; a scope must have 1 to " + IdempotencyKey.MAX_SCOPE_LENGTH + " characters, or be null for "
+                    + "a request without an identity");
         }
         return scope;
     }

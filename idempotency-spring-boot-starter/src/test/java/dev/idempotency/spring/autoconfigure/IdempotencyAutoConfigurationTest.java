@@ -134,10 +134,19 @@ class IdempotencyAutoConfigurationTest {
                 });
     }
 
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class MarkedResolver {
+        @Bean
+        @dev.idempotency.spring.DefaultIdempotencyScopeResolver
+        IdempotencyScopeResolver myResolver() {
+            return request -> "tenant";
+        }
+    }
+
     @Test
     void userFilterScopeResolverHandlerResolverAndPurgeJobWin() {
-        IdempotencyScopeResolver resolver = request -> "tenant";
-        web.withBean("myResolver", IdempotencyScopeResolver.class, () -> resolver)
+        // A scope resolver replaces the default only when it is marked as the default; see DefaultScopeResolverTest.
+        web.withUserConfiguration(MarkedResolver.class)
                 .withBean("myHandlerResolver", IdempotentHandlerResolver.class, () -> mock(IdempotentHandlerResolver.class))
                 .withBean("myPurgeJob", IdempotencyPurgeJob.class,
                         () -> new IdempotencyPurgeJob(IdempotencyEngine.builder(new InMemoryIdempotencyStore()).build(), Duration.ofHours(1), Duration.ofHours(1), 10))
@@ -194,6 +203,8 @@ class IdempotencyAutoConfigurationTest {
             assertThat(p.getReplayHeaders()).contains("Content-Type", "Location", "ETag").doesNotContain("Set-Cookie");
             assertThat(p.getStatus().getKeyInUse()).isEqualTo(409);
             assertThat(p.getStatus().getKeyReused()).isEqualTo(422);
+            assertThat(p.getAnonymous()).isEqualTo(IdempotencyProperties.AnonymousPolicy.REJECT);
+            assertThat(p.getStatus().getPrincipalRequired()).isEqualTo(401);
             assertThat(p.isFailOpen()).isFalse();
             assertThat(p.getStore().getType()).isEqualTo(IdempotencyProperties.StoreType.AUTO);
             assertThat(p.getJdbc().getTableName()).isEqualTo("idempotency_record");
@@ -239,7 +250,8 @@ class IdempotencyAutoConfigurationTest {
         String metadata = new String(new ClassPathResource("META-INF/spring-configuration-metadata.json").getContentAsByteArray());
         for (String name : Arrays.asList("idempotency.enabled", "idempotency.header-name", "idempotency.ttl", "idempotency.lease",
                 "idempotency.max-response-size", "idempotency.in-flight.behavior", "idempotency.jdbc.initialize-schema",
-                "idempotency.purge.batch-size", "idempotency.status.key-reused", "idempotency.fail-open")) {
+                "idempotency.purge.batch-size", "idempotency.status.key-reused", "idempotency.fail-open",
+                "idempotency.anonymous", "idempotency.status.principal-required")) {
             assertThat(metadata).contains("\"name\": \"" + name + "\"");
         }
         assertThat(metadata).contains("\"description\"");

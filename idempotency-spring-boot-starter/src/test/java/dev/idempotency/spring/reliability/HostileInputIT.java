@@ -41,6 +41,9 @@ class HostileInputIT {
     static final String TABLE = "idempotency_record";
     static final String BODY = "{\"amount\":42,\"currency\":\"EUR\"}";
     static final String PROBLEMS = "https://idempotency.dev/problems/";
+    /** Every hostile request comes from an authenticated caller, except the one that tests anonymous callers. */
+    static final String USER = "X-User: mallory";
+    static final String SCOPE = "principal:mallory";
 
     static ReliabilityPostgres db;
     static ReliabilityInstances instances;
@@ -71,19 +74,19 @@ class HostileInputIT {
     }
 
     static Case keyCase(String name, String headerValue, String type) {
-        return new Case(name, null, "/work", List.of("Idempotency-Key: " + headerValue, "Content-Type: application/json"),
+        return new Case(name, null, "/work", List.of(USER, "Idempotency-Key: " + headerValue, "Content-Type: application/json"),
                 BODY.getBytes(StandardCharsets.UTF_8), false, 400, type, null);
     }
 
     static Case bodyCase(String name, String contentType, byte[] body, boolean chunked, int status, String type) {
         String key = "body-" + Math.abs(name.hashCode());
-        return new Case(name, null, "/work", List.of("Idempotency-Key: " + key, "Content-Type: " + contentType), body,
+        return new Case(name, null, "/work", List.of(USER, "Idempotency-Key: " + key, "Content-Type: " + contentType), body,
                 chunked, status, type, key);
     }
 
     static Case reuseCase(String name, String target, String body) {
         String key = "reuse-" + Math.abs(name.hashCode());
-        return new Case(name, BODY, target, List.of("Idempotency-Key: " + key, "Content-Type: application/json"),
+        return new Case(name, BODY, target, List.of(USER, "Idempotency-Key: " + key, "Content-Type: application/json"),
                 body.getBytes(StandardCharsets.UTF_8), false, 422, "key-reused", null);
     }
 
@@ -96,8 +99,13 @@ class HostileInputIT {
         byte[] json = BODY.getBytes(StandardCharsets.UTF_8);
         byte[] oversized = ("{\"pad\":\"" + "x".repeat(2_000) + "\"}").getBytes(StandardCharsets.UTF_8);
         return Stream.of(
-                new Case("missing key", null, "/work", List.of("Content-Type: application/json"), json, false, 400,
+                new Case("missing key", null, "/work", List.of(USER, "Content-Type: application/json"), json, false, 400,
                         "key-missing", null),
+                // No caller to scope the key by: refused before anything else, nothing claimed (rows unchanged).
+                new Case("no authenticated caller", null, "/work", List.of("Idempotency-Key: anon-1",
+                        "Content-Type: application/json"), json, false, 401, "principal-required", null),
+                new Case("no authenticated caller, no key", null, "/work", List.of("Content-Type: application/json"),
+                        json, false, 401, "principal-required", null),
                 keyCase("empty key", "", "key-invalid"),
                 keyCase("empty quoted key", "\"\"", "key-invalid"),
                 keyCase("blank key", "   ", "key-invalid"),
@@ -122,10 +130,10 @@ class HostileInputIT {
                 keyCase("sf-string with a parameter", "\"abc\";p=1", "key-invalid"),
                 keyCase("list of two sf-strings", "\"a\", \"b\"", "key-invalid"),
                 new Case("header sent twice, same value", null, "/work",
-                        List.of("Idempotency-Key: twice-1", "Idempotency-Key: twice-1", "Content-Type: application/json"),
+                        List.of(USER, "Idempotency-Key: twice-1", "Idempotency-Key: twice-1", "Content-Type: application/json"),
                         json, false, 400, "key-invalid", "twice-1"),
                 new Case("header sent twice, two values", null, "/work",
-                        List.of("Idempotency-Key: twice-2", "Idempotency-Key: twice-3", "Content-Type: application/json"),
+                        List.of(USER, "Idempotency-Key: twice-2", "Idempotency-Key: twice-3", "Content-Type: application/json"),
                         json, false, 400, "key-invalid", "twice-2"),
                 bodyCase("body over the cap", "application/json", oversized, false, 413, "request-too-large"),
                 bodyCase("chunked body over the cap", "application/json", oversized, true, 413, "request-too-large"),
@@ -194,7 +202,7 @@ class HostileInputIT {
         assertThat(executions.total()).as("executions").isEqualTo(executionsBefore);
         assertThat(rows()).as("stored records").isEqualTo(rowsBefore);
         if (hostile.key() != null) {
-            assertThat(store.find(IdempotencyKey.of("global", hostile.key()))).as("record of " + hostile.key()).isEmpty();
+            assertThat(store.find(IdempotencyKey.of(SCOPE, hostile.key()))).as("record of " + hostile.key()).isEmpty();
         }
     }
 

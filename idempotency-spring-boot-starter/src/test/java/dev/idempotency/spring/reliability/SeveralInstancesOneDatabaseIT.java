@@ -62,7 +62,7 @@ class SeveralInstancesOneDatabaseIT {
 
             HttpHistory history = new HttpHistory();
             ExecutorService clientThreads = Executors.newFixedThreadPool(CLIENT_CONCURRENCY);
-            ReliabilityClient client = new ReliabilityClient(history, Duration.ofSeconds(60), null);
+            ReliabilityClient client = new ReliabilityClient(history, Duration.ofSeconds(60), null, Map.of("X-User", "client"));
             long loadStart = System.nanoTime();
             List<CompletableFuture<Exchange>> all = new ArrayList<>(KEYS * DUPLICATES);
             for (int k = 0; k < KEYS; k++) {
@@ -81,7 +81,7 @@ class SeveralInstancesOneDatabaseIT {
             Map<String, StoredResponse> stored = new HashMap<>();
             for (int k = 0; k < KEYS; k++) {
                 String key = "multi-" + k;
-                store.find(IdempotencyKey.of("global", key)).map(IdempotencyRecord::response)
+                store.find(IdempotencyKey.of("principal:client", key)).map(IdempotencyRecord::response)
                         .ifPresent(response -> stored.put(key, response));
             }
             Map<String, Long> executionsByKey = executions.runs().stream()

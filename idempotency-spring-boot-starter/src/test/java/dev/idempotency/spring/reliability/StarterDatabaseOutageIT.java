@@ -75,7 +75,7 @@ class StarterDatabaseOutageIT {
             URI uri = instances.start("outage", executions, properties).resolve("/work");
 
             HttpHistory history = new HttpHistory();
-            ReliabilityClient client = new ReliabilityClient(history, Duration.ofSeconds(10), null);
+            ReliabilityClient client = new ReliabilityClient(history, Duration.ofSeconds(10), null, Map.of("X-User", "client"));
             OutageLoad.Timeline timeline = OutageLoad.run(List.of(uri), client, proxy, 6, Duration.ofSeconds(3),
                     Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ofSeconds(30), BODY);
 
@@ -83,7 +83,7 @@ class StarterDatabaseOutageIT {
             List<Exchange> exchanges = history.exchanges();
             Map<String, StoredResponse> stored = new HashMap<>();
             for (String key : exchanges.stream().map(Exchange::key).collect(Collectors.toSet())) {
-                Optional<IdempotencyRecord> record = store.find(IdempotencyKey.of("global", key));
+                Optional<IdempotencyRecord> record = store.find(IdempotencyKey.of("principal:client", key));
                 record.filter(r -> r.status() == IdempotencyStatus.COMPLETED).ifPresent(r -> stored.put(key, r.response()));
             }
             Map<String, Long> storedRuns = new HashMap<>(executions.completions().stream().filter(c -> c.endsWith(" STORED"))

@@ -1,6 +1,7 @@
 package dev.idempotency.spring.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.store.ClaimRequest;
@@ -18,16 +19,20 @@ import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
 import dev.idempotency.spring.autoconfigure.IdempotencyAutoConfiguration;
 import dev.idempotency.spring.autoconfigure.IdempotencyInMemoryStoreAutoConfiguration;
 import dev.idempotency.spring.autoconfigure.IdempotencyMetricsAutoConfiguration;
+import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.autoconfigure.IdempotencyWebAutoConfiguration;
+import java.security.Principal;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.setup.DefaultMockMvcBuilder;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 import org.springframework.web.servlet.config.annotation.EnableWebMvc;
 
@@ -36,10 +41,26 @@ final class FilterTestSupport {
 
     private FilterTestSupport() {}
 
+    /**
+     * The principal every request of {@link #withMvc} carries unless it sets its own: principal-scoped handlers refuse
+     * anonymous callers (401 principal-required), so anonymous requests are sent on purpose, with {@link #withAnonymousMvc}.
+     */
+    static final String USER = "client";
+
+    /** The scope of {@link #USER}'s keys on principal-scoped handlers. */
+    static final String SCOPE = "principal:" + USER;
+
     @Configuration(proxyBeanMethods = false)
     @EnableWebMvc
     @Import({TestController.class, ClassLevelController.class, PrototypeController.class})
-    static class WebApp {}
+    static class WebApp {
+
+        /** Named by {@code TestController.tenant()}, for that handler only. */
+        @Bean
+        IdempotencyScopeResolver tenantScopeResolver() {
+            return request -> "tenant:" + request.getHeader("X-Tenant");
+        }
+    }
 
     static WebApplicationContextRunner runner() {
         return new WebApplicationContextRunner()
@@ -54,13 +75,26 @@ final class FilterTestSupport {
         void run(MockMvc mvc, TestController controller, AssertableWebApplicationContext context) throws Exception;
     }
 
+    /** Runs the test with a MockMvc whose requests are authenticated as {@link #USER} unless they say otherwise. */
     static void withMvc(WebApplicationContextRunner runner, MvcTest test) {
+        run(runner, test, true);
+    }
+
+    /** Runs the test with a MockMvc whose requests carry no principal unless they set one. */
+    static void withAnonymousMvc(WebApplicationContextRunner runner, MvcTest test) {
+        run(runner, test, false);
+    }
+
+    private static void run(WebApplicationContextRunner runner, MvcTest test, boolean authenticated) {
         runner.run(context -> {
             assertThat(context).hasNotFailed();
-            MockMvc mvc = MockMvcBuilders.webAppContextSetup(context)
-                    .addFilters(context.getBean(IdempotencyFilter.class))
-                    .build();
-            test.run(mvc, context.getBean(TestController.class), context);
+            DefaultMockMvcBuilder builder = MockMvcBuilders.webAppContextSetup(context)
+                    .addFilters(context.getBean(IdempotencyFilter.class));
+            if (authenticated) {
+                Principal user = () -> USER;
+                builder.defaultRequest(post("/").principal(user));
+            }
+            test.run(builder.build(), context.getBean(TestController.class), context);
         });
     }
 

@@ -1,6 +1,8 @@
 package dev.idempotency.spring.web;
 
+import static dev.idempotency.spring.web.FilterTestSupport.SCOPE;
 import static dev.idempotency.spring.web.FilterTestSupport.runner;
+import static dev.idempotency.spring.web.FilterTestSupport.withAnonymousMvc;
 import static dev.idempotency.spring.web.FilterTestSupport.withMvc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -82,9 +84,9 @@ class IdempotencyFilterTest {
         withMvc(runner(), (mvc, controller, context) -> {
             MockHttpServletResponse response = send(mvc, post("/derived").header("Idempotency-Key", "\"pay-7\""));
 
-            IdempotencyKey claimed = IdempotencyKey.of("global", "pay-7");
+            IdempotencyKey claimed = IdempotencyKey.of(SCOPE, "pay-7");
             assertThat(response.getStatus()).isEqualTo(200);
-            assertThat(response.getContentAsString()).isEqualTo("global pay-7 " + claimed.derive("charge"));
+            assertThat(response.getContentAsString()).isEqualTo(SCOPE + " pay-7 " + claimed.derive("charge"));
         });
     }
 
@@ -233,7 +235,7 @@ class IdempotencyFilterTest {
                     .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/invalid-json"));
             mvc.perform(order("bad-json", "{\"a\":1,\"a\":2}")).andExpect(status().isBadRequest());
             IdempotencyStore store = context.getBean(IdempotencyStore.class);
-            assertThat(store.find(IdempotencyKey.of("global", "bad-json"))).isEmpty();
+            assertThat(store.find(IdempotencyKey.of(SCOPE, "bad-json"))).isEmpty();
             assertThat(controller.calls("orders")).isZero();
             mvc.perform(order("bad-json", "{\"a\":1}")).andExpect(status().isCreated());
         });
@@ -247,7 +249,7 @@ class IdempotencyFilterTest {
                     .andExpect(status().is(413))
                     .andExpect(content().contentType(PROBLEM_JSON))
                     .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/request-too-large"));
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "big"))).isEmpty();
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of(SCOPE, "big"))).isEmpty();
             assertThat(controller.calls("orders")).isZero();
             mvc.perform(order("small", "{\"a\":\"" + "x".repeat(50) + "\"}")).andExpect(status().isCreated());
         });
@@ -368,7 +370,7 @@ class IdempotencyFilterTest {
             assertThatThrownBy(() -> mvc.perform(post("/throws").header("Idempotency-Key", "t-1"))).hasRootCauseMessage("boom");
             assertThatThrownBy(() -> mvc.perform(post("/throws").header("Idempotency-Key", "t-1"))).hasRootCauseMessage("boom");
             assertThat(controller.calls("throws")).isEqualTo(2);
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "t-1"))).isEmpty();
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of(SCOPE, "t-1"))).isEmpty();
         });
     }
 
@@ -448,7 +450,7 @@ class IdempotencyFilterTest {
         withMvc(runner(), (mvc, controller, context) -> {
             MvcResult started = mvc.perform(post("/stream").header("Idempotency-Key", "st-1")).andReturn();
             mvc.perform(asyncDispatch(started)).andExpect(content().string("streamed #1"));
-            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "st-1"));
+            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of(SCOPE, "st-1"));
             mvc.perform(post("/stream").header("Idempotency-Key", "st-1"))
                     .andExpect(status().isGone())
                     .andExpect(jsonPath("$.reason").value("STREAMED"));
@@ -464,7 +466,7 @@ class IdempotencyFilterTest {
             // Until the asynchronous request is over, the key stays claimed.
             mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andExpect(status().isConflict());
             mvc.perform(asyncDispatch(first));
-            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "sse-1"));
+            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of(SCOPE, "sse-1"));
             mvc.perform(post("/sse").header("Idempotency-Key", "sse-1")).andExpect(status().isGone());
             assertThat(controller.calls("sse")).isEqualTo(1);
         });
@@ -483,7 +485,7 @@ class IdempotencyFilterTest {
             assertThat(retry.getContentType()).isEqualTo(PROBLEM_JSON);
             assertThat(callsWhileRunning).as("runs for one key").isLessThanOrEqualTo(1);
             mvc.perform(asyncDispatch(first)).andExpect(content().string("async #1"));
-            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of("global", "a-1"));
+            awaitCompleted(context.getBean(IdempotencyStore.class), IdempotencyKey.of(SCOPE, "a-1"));
             mvc.perform(post("/async").header("Idempotency-Key", "a-1"))
                     .andExpect(status().isOk())
                     .andExpect(header().string("Idempotent-Replayed", "true"))
@@ -528,7 +530,7 @@ class IdempotencyFilterTest {
                     .header("Idempotency-Key", "c-2"));
             assertThat(foreign.getStatus()).isEqualTo(403);
             assertThat(controller.calls("cors-order")).isEqualTo(1);
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "c-2"))).isEmpty();
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of(SCOPE, "c-2"))).isEmpty();
         });
     }
 
@@ -540,7 +542,7 @@ class IdempotencyFilterTest {
             MockHttpServletResponse replay = send(mvc, post("/cors-order").header("Idempotency-Key", "c-3"));
             assertThat(replay.getHeader("Idempotent-Replayed")).isEqualTo("true");
             assertThat(replay.getHeader("Access-Control-Allow-Origin")).isNull();
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "c-3")).orElseThrow()
+            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of(SCOPE, "c-3")).orElseThrow()
                     .response().headers().keySet()).containsOnly("Content-Type");
         });
     }
@@ -609,32 +611,76 @@ class IdempotencyFilterTest {
             mvc.perform(post("/whoami").header("Idempotency-Key", "same").principal(() -> "alice")).andExpect(content().string("hello alice #1"));
             mvc.perform(post("/whoami").header("Idempotency-Key", "same").principal(() -> "bob")).andExpect(content().string("hello bob #2"));
             mvc.perform(post("/whoami").header("Idempotency-Key", "same").principal(() -> "alice")).andExpect(content().string("hello alice #1"));
-            mvc.perform(post("/whoami").header("Idempotency-Key", "same")).andExpect(content().string("hello anonymous #3"));
+            mvc.perform(post("/whoami").header("Idempotency-Key", "same")).andExpect(content().string("hello client #3"));
             IdempotencyStore store = context.getBean(IdempotencyStore.class);
             assertThat(store.find(IdempotencyKey.of("principal:alice", "same"))).isPresent();
             assertThat(store.find(IdempotencyKey.of("principal:bob", "same"))).isPresent();
-            assertThat(store.find(IdempotencyKey.of("global", "same"))).isPresent();
+            assertThat(store.find(IdempotencyKey.of(SCOPE, "same"))).isPresent();
+            assertThat(store.find(IdempotencyKey.of("global", "same"))).isEmpty();
+        });
+    }
+
+    @Test
+    void anonymousCallerOfAPrincipalScopedHandlerIs401AndNothingIsClaimed() {
+        withAnonymousMvc(runner(), (mvc, controller, context) -> {
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-1"))
+                    .andExpect(status().isUnauthorized())
+                    .andExpect(content().contentType(PROBLEM_JSON))
+                    .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/principal-required"))
+                    .andExpect(jsonPath("$.title").value("Authenticated principal required"))
+                    .andExpect(jsonPath("$.status").value(401))
+                    .andExpect(jsonPath("$.detail").isNotEmpty())
+                    .andExpect(jsonPath("$.instance").value("/whoami"));
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-1")).andExpect(status().isUnauthorized());
+            // The caller's identity is checked before the key: no key, or a bad one, is still 401.
+            mvc.perform(post("/whoami"))
+                    .andExpect(status().isUnauthorized())
+                    .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/principal-required"));
+            mvc.perform(post("/whoami").header("Idempotency-Key", "\"bad")).andExpect(status().isUnauthorized());
+            assertThat(controller.calls("whoami")).isZero();
+            IdempotencyStore store = context.getBean(IdempotencyStore.class);
+            assertThat(store.find(IdempotencyKey.of("global", "anon-1"))).isEmpty();
+            // A handler whose key is optional still runs unprotected without one; with one, it needs a caller.
+            mvc.perform(post("/optional")).andExpect(status().isOk());
+            mvc.perform(post("/optional").header("Idempotency-Key", "anon-2")).andExpect(status().isUnauthorized());
+            assertThat(controller.calls("optional")).isEqualTo(1);
+            // A handler meant for anonymous callers says so.
+            mvc.perform(post("/global").header("Idempotency-Key", "anon-3")).andExpect(status().isOk());
+            mvc.perform(post("/global").header("Idempotency-Key", "anon-3")).andExpect(header().string("Idempotent-Replayed", "true"));
+            assertThat(controller.calls("global")).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void principalRequiredStatusIsConfigurable() {
+        withAnonymousMvc(runner().withPropertyValues("idempotency.status.principal-required=403"), (mvc, controller, context) -> {
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-1"))
+                    .andExpect(status().isForbidden())
+                    .andExpect(jsonPath("$.type").value("https://idempotency.dev/problems/principal-required"))
+                    .andExpect(jsonPath("$.status").value(403));
         });
     }
 
     @Test
     @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
-    void principalScopedHandlerWithoutAPrincipalWarnsOncePerHandlerAndUsesTheGlobalScope(
+    void anonymousGlobalPolicyWarnsOncePerHandlerAndUsesTheGlobalScope(
             org.springframework.boot.test.system.CapturedOutput output) {
-        withMvc(runner(), (mvc, controller, context) -> {
+        withAnonymousMvc(runner().withPropertyValues("idempotency.anonymous=global"), (mvc, controller, context) -> {
             mvc.perform(post("/whoami").header("Idempotency-Key", "anon-1")).andExpect(content().string("hello anonymous #1"));
             mvc.perform(post("/whoami").header("Idempotency-Key", "anon-2")).andExpect(content().string("hello anonymous #2"));
+            mvc.perform(post("/whoami").header("Idempotency-Key", "anon-1")).andExpect(header().string("Idempotent-Replayed", "true"));
             mvc.perform(post("/global").header("Idempotency-Key", "anon-3"));
             assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("global", "anon-1"))).isPresent();
             String warning = "TestController.whoami() uses the principal scope, but a request reached it without an authenticated principal";
             assertThat(output.getOut().split(java.util.regex.Pattern.quote(warning), -1)).hasSize(2);
-            assertThat(output.getOut()).contains("idempotency.filter-order").doesNotContain("TestController.global()");
+            assertThat(output.getOut()).contains("WARN").contains("idempotency.anonymous=global")
+                    .contains("idempotency.filter-order").doesNotContain("TestController.global()");
         });
     }
 
     @Test
     void aPrincipalNamedGlobalDoesNotShareTheGlobalScope() {
-        withMvc(runner(), (mvc, controller, context) -> {
+        withAnonymousMvc(runner().withPropertyValues("idempotency.anonymous=global"), (mvc, controller, context) -> {
             mvc.perform(post("/whoami").header("Idempotency-Key", "g")).andExpect(content().string("hello anonymous #1"));
             mvc.perform(post("/whoami").header("Idempotency-Key", "g").principal(() -> "global")).andExpect(content().string("hello global #2"));
         });
@@ -649,10 +695,19 @@ class IdempotencyFilterTest {
         });
     }
 
+    /** A default resolver of the application's own: per tenant, and anonymous callers are its business. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class TenantDefault {
+        @org.springframework.context.annotation.Bean
+        @dev.idempotency.spring.DefaultIdempotencyScopeResolver
+        IdempotencyScopeResolver byTenant() {
+            return request -> request.getHeader("X-Tenant") == null ? null : "tenant:" + request.getHeader("X-Tenant");
+        }
+    }
+
     @Test
-    void customScopeResolverBeanReplacesThePrincipalScope() {
-        IdempotencyScopeResolver byTenant = request -> "tenant:" + request.getHeader("X-Tenant");
-        withMvc(runner().withBean(IdempotencyScopeResolver.class, () -> byTenant), (mvc, controller, context) -> {
+    void aResolverMarkedAsDefaultReplacesThePrincipalScope() {
+        withMvc(runner().withUserConfiguration(TenantDefault.class), (mvc, controller, context) -> {
             mvc.perform(post("/whoami").header("Idempotency-Key", "k").header("X-Tenant", "t1").principal(() -> "alice"));
             mvc.perform(post("/whoami").header("Idempotency-Key", "k").header("X-Tenant", "t1").principal(() -> "bob"))
                     .andExpect(header().string("Idempotent-Replayed", "true"));
@@ -660,15 +715,23 @@ class IdempotencyFilterTest {
                     .andExpect(header().doesNotExist("Idempotent-Replayed"));
             assertThat(controller.calls("whoami")).isEqualTo(2);
             assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("tenant:t1", "k"))).isPresent();
+            // The resolver decides about identity: no tenant is no identity, whoever the principal.
+            mvc.perform(post("/whoami").header("Idempotency-Key", "k").principal(() -> "alice")).andExpect(status().isUnauthorized());
+        });
+        withAnonymousMvc(runner().withUserConfiguration(TenantDefault.class), (mvc, controller, context) -> {
+            mvc.perform(post("/whoami").header("Idempotency-Key", "k").header("X-Tenant", "t1")).andExpect(content().string("hello anonymous #1"));
         });
     }
 
     @Test
-    void handlerCanNameItsOwnScopeResolverBean() {
-        withMvc(runner().withBean("tenantScopeResolver", IdempotencyScopeResolver.class,
-                () -> request -> "tenant:" + request.getHeader("X-Tenant")), (mvc, controller, context) -> {
+    void handlerCanNameItsOwnScopeResolverBeanWithoutChangingOtherHandlers() {
+        withMvc(runner(), (mvc, controller, context) -> {
             mvc.perform(post("/tenant").header("Idempotency-Key", "k").header("X-Tenant", "acme"));
-            assertThat(context.getBean(IdempotencyStore.class).find(IdempotencyKey.of("tenant:acme", "k"))).isPresent();
+            mvc.perform(post("/whoami").header("Idempotency-Key", "k").header("X-Tenant", "acme"));
+            IdempotencyStore store = context.getBean(IdempotencyStore.class);
+            assertThat(store.find(IdempotencyKey.of("tenant:acme", "k"))).isPresent();
+            assertThat(store.find(IdempotencyKey.of(SCOPE, "k"))).isPresent();
+            assertThat(controller.calls("whoami")).isEqualTo(1);
         });
     }
 
@@ -759,8 +822,8 @@ class IdempotencyFilterTest {
             mvc.perform(post("/ttl").header("Idempotency-Key", "ttl-1"));
             mvc.perform(post("/whoami").header("Idempotency-Key", "ttl-2"));
             IdempotencyStore store = context.getBean(IdempotencyStore.class);
-            IdempotencyRecord short_ = store.find(IdempotencyKey.of("global", "ttl-1")).orElseThrow();
-            IdempotencyRecord long_ = store.find(IdempotencyKey.of("global", "ttl-2")).orElseThrow();
+            IdempotencyRecord short_ = store.find(IdempotencyKey.of(SCOPE, "ttl-1")).orElseThrow();
+            IdempotencyRecord long_ = store.find(IdempotencyKey.of(SCOPE, "ttl-2")).orElseThrow();
             // The retention counts from completion, a moment after the claim.
             assertThat(Duration.between(short_.createdAt(), short_.expiresAt())).isBetween(Duration.ofMinutes(10), Duration.ofMinutes(11));
             assertThat(Duration.between(long_.createdAt(), long_.expiresAt())).isBetween(Duration.ofHours(24), Duration.ofHours(24).plusMinutes(1));

@@ -55,6 +55,16 @@ class IdempotencyMetricsTest {
     }
 
     @Test
+    void anonymousCallersOfPrincipalScopedHandlersAreCounted() {
+        FilterTestSupport.withAnonymousMvc(runner().withBean(SimpleMeterRegistry.class), (mvc, controller, context) -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            mvc.perform(post("/whoami").header("Idempotency-Key", "p1"));
+            assertThat(requests(registry, "principal_required")).isEqualTo(1);
+            assertThat(requests(registry, "executed")).isZero();
+        });
+    }
+
+    @Test
     void storeOutagesAreCounted() {
         ObservedStore store = new ObservedStore();
         store.down = true;
