@@ -61,9 +61,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *       header and uses one of the configured methods). Everything else passes through untouched.</li>
  *   <li>Read the key header: missing on a required handler is 400 {@code key-missing}; sent twice, malformed,
  *       empty, too long or not printable ASCII is 400 {@code key-invalid}. Nothing is claimed.</li>
- *   <li>Resolve the scope (the principal by default) and fingerprint the request (method, route, path, query,
- *       scope, canonical body), reading the body once up to {@code max-request-size}: 413 above it, 400 for JSON
- *       that does not parse. Nothing is claimed.</li>
+ *   <li>Resolve the scope (the principal by default) and fingerprint the request (method, route, handler method,
+ *       path, query, scope, media type, configured headers, canonical body), reading the body once up to
+ *       {@code max-request-size}: 413 above it, 400 for JSON that does not parse or nests deeper than
+ *       {@code fingerprint.max-json-depth}. Nothing is claimed.</li>
  *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
  *       (up to {@code max-response-size}) so it can be stored before the client sees it; the outcome policy stores
  *       responses below 500 and releases the key for 5xx, the configured release statuses, and responses that
@@ -148,7 +149,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         this.namedScopeResolvers = namedScopeResolvers;
         this.listeners = List.copyOf(listeners);
         this.keyHeader = new IdempotencyKeyHeader(new IdempotencyKeyValidator(properties.getMaxKeyLength()));
-        this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes());
+        this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes(), properties.getFingerprint());
         this.replayHeaders = properties.getReplayHeaders().stream()
                 .filter(name -> !NEVER_REPLAYED.contains(name))
                 .filter(name -> !name.regionMatches(true, 0, NEVER_REPLAYED_PREFIX, 0, NEVER_REPLAYED_PREFIX.length()))
@@ -217,7 +218,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         String scope = resolveScope(annotation, resolution.handler(), request);
         RequestFingerprinter.Fingerprinted fingerprinted;
         try {
-            fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
+            fingerprinted = fingerprinter.fingerprint(request, resolution, scope);
         } catch (RequestRejectedException e) {
             notify(listener -> listener.requestRejected(e.problem()));
             if (log.isDebugEnabled()) {
