@@ -35,14 +35,15 @@ import java.util.Arrays;
  * anything is claimed and so on any caller's input. It works in two passes over UTF-8 bytes:
  * <ol>
  *   <li>Parse the body once, writing every value in canonical form into one buffer in the order it was sent, and
- *       record each object whose members are not already in order (its place in the buffer, where each member
- *       starts, and the members' sorted order) in flat {@code int} arrays. Objects sent in order, and so objects of
- *       one member, record nothing unless they contain an object that needs sorting.</li>
+ *       settle each object as it closes. One whose members were sent in order stays as it is. A small one out of
+ *       order that contains no object sorted before it (the innermost, most of them) is sorted where it stands,
+ *       through a scratch copy. Any other is recorded (its place in the buffer, where each member starts, and the members'
+ *       sorted order) in flat {@code int} arrays.</li>
  *   <li>Write the result once: copy the buffer, and where a recorded object starts, write its members in sorted
  *       order, each member's bytes copied from the buffer (and any recorded object inside it handled the same
  *       way).</li>
  * </ol>
- * Each byte is so written twice and copied no more, and the bookkeeping is a few {@code int}s per member: a
+ * Each byte is so written at most three times, and the bookkeeping is a few {@code int}s per recorded member: a
  * canonicaliser that builds each object's text from its members' texts instead copies the innermost bytes once per
  * level, and a 1 MiB body nested 255 deep made it allocate a gibibyte.
  */
@@ -77,6 +78,12 @@ public final class JsonCanonicalizer {
     private static final int OBJECT_FIRST_MEMBER = 3;
     private static final int OBJECT_MEMBER_COUNT = 4;
     private static final int OBJECT_FIELDS = 5;
+    /**
+     * Largest object sorted where it stands in pass 1. Most objects of a request are small and sorting them at once
+     * spares their bookkeeping; a larger one is recorded, so the scratch copy of pass 1 never approaches the body's
+     * size.
+     */
+    private static final int IN_PLACE_LIMIT = 16 * 1024;
     /** {@link #OBJECT_MEMBER_COUNT} of an object whose members are in order: it is copied as it is. */
     private static final int IN_ORDER = -1;
 
@@ -111,6 +118,9 @@ public final class JsonCanonicalizer {
     private int memberCount;
 
     private int[] sortScratch = new int[0];
+    private byte[] byteScratch = new byte[0];
+    /** Objects sorted in place or recorded so far: an object with more of them inside than before it opened is not sorted in place. */
+    private int sortedObjects;
     private final byte[] digits = new byte[MAX_NUMBER_LENGTH];
 
     /** Pass 2's output. */
@@ -245,6 +255,7 @@ public final class JsonCanonicalizer {
         int openedAt = pos;
         pos++;
         int index = objectCount++;
+        int sortedBefore = sortedObjects;
         ensureObjects();
         objects[index * OBJECT_FIELDS + OBJECT_START] = length;
         write('{');
@@ -279,7 +290,7 @@ public final class JsonCanonicalizer {
             }
         }
         write('}');
-        closeObject(index, firstOpenMember, openedAt);
+        closeObject(index, firstOpenMember, openedAt, sortedBefore);
     }
 
     private void openMember() {
@@ -293,10 +304,16 @@ public final class JsonCanonicalizer {
     }
 
     /**
-     * Records the object just parsed if its members must be sorted, or if it contains a recorded object; forgets it
-     * otherwise, since its bytes are then canonical as they stand.
+     * Settles the object just parsed (its bytes end the buffer), the cheapest way that keeps the work linear:
+     * <ul>
+     *   <li>members in order and nothing recorded inside: forgotten, its bytes are canonical as they stand;</li>
+     *   <li>members out of order, at most {@value #IN_PLACE_LIMIT} bytes, and no object inside it was sorted or
+     *       recorded: sorted where it stands, through a scratch copy. Its ancestors then never are (they contain a
+     *       sorted object), so no byte is copied this way twice, and the scratch copy stays small;</li>
+     *   <li>otherwise recorded, for pass 2 to write its members in sorted order (or as they stand, if in order).</li>
+     * </ul>
      */
-    private void closeObject(int index, int firstOpenMember, int openedAt) {
+    private void closeObject(int index, int firstOpenMember, int openedAt, int sortedBefore) {
         int count = openMemberCount - firstOpenMember;
         boolean inOrder = true;
         for (int i = firstOpenMember + 1; i < openMemberCount; i++) {
@@ -310,36 +327,77 @@ public final class JsonCanonicalizer {
             }
         }
         int base = index * OBJECT_FIELDS;
+        boolean smallAndNothingInside = index == objectCount - 1 && sortedObjects == sortedBefore
+                && length - objects[base + OBJECT_START] <= IN_PLACE_LIMIT;
         if (inOrder && index == objectCount - 1) {
             objectCount--;
         } else if (inOrder) {
             objects[base + OBJECT_END] = length;
             objects[base + OBJECT_SUBTREE_END] = objectCount;
             objects[base + OBJECT_MEMBER_COUNT] = IN_ORDER;
+        } else if (smallAndNothingInside) {
+            int first = sortMembers(firstOpenMember, count, openedAt);
+            sortInPlace(objects[base + OBJECT_START], first, count);
+            memberCount = first;
+            objectCount--;
+            sortedObjects++;
         } else {
-            int first = memberCount;
-            ensureMembers(count);
-            System.arraycopy(openMemberStarts, firstOpenMember, memberStarts, first, count);
-            System.arraycopy(openMemberFirstObjects, firstOpenMember, memberFirstObjects, first, count);
-            for (int i = 0; i < count; i++) {
-                memberOrder[first + i] = first + i;
-            }
-            memberCount += count;
-            if (sortScratch.length < count) {
-                sortScratch = new int[Math.max(count, sortScratch.length * 2)];
-            }
-            sort(first, first + count);
-            for (int i = first + 1; i < first + count; i++) {
-                if (compareNames(memberStarts[memberOrder[i - 1]], memberStarts[memberOrder[i]]) == 0) {
-                    throw new InvalidJsonException("duplicate member name in the object", openedAt);
-                }
-            }
+            int first = sortMembers(firstOpenMember, count, openedAt);
             objects[base + OBJECT_END] = length;
             objects[base + OBJECT_SUBTREE_END] = objectCount;
             objects[base + OBJECT_FIRST_MEMBER] = first;
             objects[base + OBJECT_MEMBER_COUNT] = count;
+            sortedObjects++;
         }
         openMemberCount = firstOpenMember;
+    }
+
+    /**
+     * Moves the open object's members to the recorded members and sorts them, rejecting a name that occurs twice.
+     * Returns the index of its first member.
+     */
+    private int sortMembers(int firstOpenMember, int count, int openedAt) {
+        int first = memberCount;
+        ensureMembers(count);
+        System.arraycopy(openMemberStarts, firstOpenMember, memberStarts, first, count);
+        System.arraycopy(openMemberFirstObjects, firstOpenMember, memberFirstObjects, first, count);
+        for (int i = 0; i < count; i++) {
+            memberOrder[first + i] = first + i;
+        }
+        memberCount += count;
+        if (sortScratch.length < count) {
+            sortScratch = new int[Math.max(count, sortScratch.length * 2)];
+        }
+        sort(first, first + count);
+        for (int i = first + 1; i < first + count; i++) {
+            if (compareNames(memberStarts[memberOrder[i - 1]], memberStarts[memberOrder[i]]) == 0) {
+                throw new InvalidJsonException("duplicate member name in the object", openedAt);
+            }
+        }
+        return first;
+    }
+
+    /** Rewrites the object at {@code buffer[start, length)}, which contains no object to sort, with its members sorted. */
+    private void sortInPlace(int start, int first, int count) {
+        int size = length - start;
+        if (byteScratch.length < size) {
+            byteScratch = new byte[Math.max(size, byteScratch.length * 2)];
+        }
+        System.arraycopy(buffer, start, byteScratch, 0, size);
+        int last = first + count - 1;
+        int at = start;
+        buffer[at++] = '{';
+        for (int k = first; k <= last; k++) {
+            if (k > first) {
+                buffer[at++] = ',';
+            }
+            int member = memberOrder[k];
+            int memberStart = memberStarts[member];
+            int memberEnd = member < last ? memberStarts[member + 1] - 1 : length - 1;
+            System.arraycopy(byteScratch, memberStart - start, buffer, at, memberEnd - memberStart);
+            at += memberEnd - memberStart;
+        }
+        buffer[at] = '}';
     }
 
     private void array(int depth) {
@@ -760,8 +818,15 @@ public final class JsonCanonicalizer {
         }
     }
 
+    /**
+     * Grows the buffer to what the rest of the body will likely need, extrapolated from the part read so far: a
+     * body whose canonical form is longer (numbers such as 10, written 1E+1) is so copied about once, not once per
+     * step of a fixed growth factor.
+     */
     private void grow(int more) {
-        buffer = Arrays.copyOf(buffer, Math.max(length + more, buffer.length + (buffer.length >> 1)));
+        long extrapolated = pos == 0 ? 0 : (long) length * in.length / pos + (length >> 4);
+        long capacity = Math.max(length + (long) more, Math.max(extrapolated, buffer.length + (buffer.length >> 2)));
+        buffer = Arrays.copyOf(buffer, (int) Math.min(capacity, Integer.MAX_VALUE - 8));
     }
 
     private void ensureObjects() {

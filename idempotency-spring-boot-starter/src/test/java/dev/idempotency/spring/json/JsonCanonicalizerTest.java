@@ -195,6 +195,31 @@ class JsonCanonicalizerTest {
         assertThat(accepted).as("documents accepted").isGreaterThan(4_000);
     }
 
+    /** Objects too large to be sorted where they stand take the other way through the canonicaliser. */
+    @Test
+    void agreesWithTheTreeBuildingCanonicaliserOnLargeObjects() {
+        java.util.Random random = new java.util.Random(11);
+        for (int round = 0; round < 20; round++) {
+            java.util.List<String> members = new java.util.ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                StringBuilder value = new StringBuilder();
+                RandomJson.value(random, value, 6);
+                try {
+                    TreeJsonCanonicalizer.canonicalize(value.toString());
+                } catch (InvalidJsonException e) {
+                    i--; // a value with a duplicate name; take another
+                    continue;
+                }
+                members.add("\"m" + Integer.toString(i, 36) + "\":" + value);
+            }
+            java.util.Collections.shuffle(members, random);
+            String large = "{" + String.join(",", members) + "}";
+            assertThat(large.length()).isGreaterThan(16 * 1024);
+            String document = round % 2 == 0 ? large : "[{\"z\":" + large + ",\"a\":{\"y\":" + large.replace("\"m", "\"n") + ",\"b\":1}}]";
+            assertThat(agree(document.getBytes(StandardCharsets.UTF_8))).as("accepted").isTrue();
+        }
+    }
+
     /** Both canonicalisers reject the bytes, or both write the same; true if they accepted them. */
     private static boolean agree(byte[] json) {
         String expected;
