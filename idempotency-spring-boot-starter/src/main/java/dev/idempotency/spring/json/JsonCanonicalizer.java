@@ -119,7 +119,10 @@ public final class JsonCanonicalizer {
 
     private int[] sortScratch = new int[0];
     private byte[] byteScratch = new byte[0];
-    /** Objects sorted in place or recorded so far: an object with more of them inside than before it opened is not sorted in place. */
+    /**
+     * Objects sorted in place or recorded so far: an object that has more of them inside than before it opened is
+     * not sorted in place.
+     */
     private int sortedObjects;
     private final byte[] digits = new byte[MAX_NUMBER_LENGTH];
 

@@ -63,8 +63,8 @@ import org.springframework.web.util.UrlPathHelper;
  *       <li>Form posts: the parameter map with names sorted. The parameters are read through the servlet API, so a
  *           form another filter parsed first (such as Spring's {@code FormContentFilter}) still counts.</li>
  *       <li>Multipart: each part's name, file name, content type and a digest of its content, streamed.</li>
- *       <li>Anything else: the declared charset (the same bytes are other text in another charset) and the
- *           bytes.</li>
+ *       <li>Anything else: the {@code charset} parameter of the Content-Type (the same bytes are other text in
+ *           another charset) and the bytes.</li>
  *     </ul></li>
  * </ol>
  * The body is read once, up to {@code maxRequestSize} bytes; a larger body is refused with
@@ -105,7 +105,7 @@ final class RequestFingerprinter {
     record Fingerprinted(RequestFingerprint fingerprint, HttpServletRequest request) {}
 
     /**
-     * @param resolution the handler lookup of the filter: its route pattern, handler method and annotation count
+     * @param resolution the filter's handler lookup; its route pattern, handler method and annotation count
      * @param scope the resolved scope
      */
     Fingerprinted fingerprint(HttpServletRequest request, IdempotentHandlerResolver.Resolution resolution, String scope)
@@ -116,7 +116,7 @@ final class RequestFingerprinter {
                 .add(VERSION)
                 .add(request.getMethod())
                 .add(resolution.pattern())
-                .add(resolution.handler() == null ? null : handlerNames.computeIfAbsent(resolution.handler(), RequestFingerprinter::handlerName))
+                .add(handlerName(resolution.handler()))
                 .add(pathWithinApplication(request))
                 .add(canonicalQuery(request.getQueryString()))
                 .add(scope)
@@ -147,11 +147,16 @@ final class RequestFingerprinter {
         return new Fingerprinted(builder.build(), new CachedBodyRequest(request, body));
     }
 
+    /** The handler method's stable name, computed once per method; null when the handler is not a method. */
+    private String handlerName(Method handler) {
+        return handler == null ? null : handlerNames.computeIfAbsent(handler, RequestFingerprinter::stableName);
+    }
+
     /**
      * A name of the handler method that is the same on every instance and after a restart: declaring class, method
      * name and parameter types (overloads differ only in those).
      */
-    static String handlerName(Method method) {
+    static String stableName(Method method) {
         StringBuilder name = new StringBuilder(method.getDeclaringClass().getName()).append('#').append(method.getName()).append('(');
         Class<?>[] parameters = method.getParameterTypes();
         for (int i = 0; i < parameters.length; i++) {

@@ -114,7 +114,7 @@ class RequestFingerprinterTest {
             assertThat(fingerprinter.fingerprint(request("POST", "/x", "application/json", "{}"), resolution("/x", handler, null), "s").fingerprint())
                     .as(String.valueOf(handler)).isNotEqualTo(base);
         }
-        assertThat(RequestFingerprinter.handlerName(overload))
+        assertThat(RequestFingerprinter.stableName(overload))
                 .isEqualTo("dev.idempotency.spring.web.RequestFingerprinterTest$Handlers#create(java.lang.String,int)");
     }
 
