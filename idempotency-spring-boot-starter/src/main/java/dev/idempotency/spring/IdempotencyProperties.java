@@ -143,6 +143,8 @@ public class IdempotencyProperties {
         return memory;
     }
 
+    private final Fingerprint fingerprint = new Fingerprint();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -293,6 +295,10 @@ public class IdempotencyProperties {
 
     public Purge getPurge() {
         return purge;
+    }
+
+    public Fingerprint getFingerprint() {
+        return fingerprint;
     }
 
     /** What a request gets while another request with the same key and payload is still running. */
@@ -614,6 +620,41 @@ public class IdempotencyProperties {
 
         public void setMaxRecords(int maxRecords) {
             this.maxRecords = maxRecords;
+        }
+    }
+
+    /** What the request fingerprint covers beyond the method, route, handler, path, query, scope, media type and body. */
+    public static class Fingerprint {
+
+        /**
+         * Request headers that are part of every protected request's fingerprint (case-insensitive), such as a
+         * header that selects the account the request acts on: the same key sent with another value is then 422
+         * {@code key-reused}, not a replay. {@code @Idempotent(fingerprintHeaders)} adds headers for one handler.
+         * Empty by default.
+         */
+        private List<String> headers = new ArrayList<>();
+
+        /**
+         * Deepest nesting of a JSON body (objects and arrays open at one point, as Jackson counts) that is
+         * fingerprinted; a deeper body is answered with 400 {@code invalid-json} before anything is claimed. At most
+         * 1000.
+         */
+        private int maxJsonDepth = 64;
+
+        public List<String> getHeaders() {
+            return headers;
+        }
+
+        public void setHeaders(List<String> headers) {
+            this.headers = headers;
+        }
+
+        public int getMaxJsonDepth() {
+            return maxJsonDepth;
+        }
+
+        public void setMaxJsonDepth(int maxJsonDepth) {
+            this.maxJsonDepth = maxJsonDepth;
         }
     }
 }

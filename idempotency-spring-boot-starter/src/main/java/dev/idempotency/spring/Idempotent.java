@@ -44,4 +44,12 @@ public @interface Idempotent {
      * {@link #scope()} is {@link IdempotencyScope#GLOBAL}.
      */
     String scopeResolver() default "";
+
+    /**
+     * Request headers that are part of this handler's fingerprint (case-insensitive), in addition to
+     * {@code idempotency.fingerprint.headers}: the same key sent with another value of one of them (or without it)
+     * is answered with 422 {@code key-reused}, never with the stored response. For a header that selects what the
+     * request acts on, such as {@code X-Account-Id}.
+     */
+    String[] fingerprintHeaders() default {};
 }

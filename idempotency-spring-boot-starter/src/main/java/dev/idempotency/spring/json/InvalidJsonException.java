@@ -10,7 +10,7 @@ public class InvalidJsonException extends RuntimeException {
         this.offset = offset;
     }
 
-    /** Character offset where the parser gave up. */
+    /** Where the parser gave up: an offset in the body's UTF-8 bytes (for another charset, after re-encoding). */
     public int offset() {
         return offset;
     }

@@ -69,8 +69,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  *       default), or the {@code global} scope with {@code global}. Nothing is claimed.</li>
  *   <li>Read the key header: missing on a required handler is 400 {@code key-missing}; sent twice, malformed,
  *       empty, too long or not printable ASCII is 400 {@code key-invalid}. Nothing is claimed.</li>
- *   <li>Fingerprint the request (method, route, path, query, scope, canonical body), reading the body once up to
- *       {@code max-request-size}: 413 above it, 400 for JSON that does not parse. Nothing is claimed.</li>
+ *   <li>Fingerprint the request (method, route, handler method, path, query, scope, media type, configured
+ *       headers, canonical body), reading the body once up to {@code max-request-size}: 413 above it, 400 for JSON that
+ *       does not parse or nests deeper than {@code fingerprint.max-json-depth}. Nothing is claimed.</li>
  *   <li>Hand the request to the {@link IdempotencyEngine}. If it runs the handler, the response body is held back
  *       (up to {@code max-response-size}) so it can be stored before the client sees it. A {@link HandlerRun} settles
  *       the claim once the work is over: the outcome policy releases the key for 5xx, the configured release statuses
@@ -140,7 +141,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         this.namedScopeResolvers = namedScopeResolvers;
         this.listeners = List.copyOf(listeners);
         this.keyHeader = new IdempotencyKeyHeader(new IdempotencyKeyValidator(properties.getMaxKeyLength()));
-        this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes());
+        this.fingerprinter = new RequestFingerprinter(properties.getMaxRequestSize().toBytes(), properties.getFingerprint());
         this.replayer = new ResponseReplayer(properties.getReplayHeaders());
         this.methods = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
         this.methods.addAll(properties.getMethods());
@@ -230,7 +231,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         }
         RequestFingerprinter.Fingerprinted fingerprinted;
         try {
-            fingerprinted = fingerprinter.fingerprint(request, resolution.pattern(), scope);
+            fingerprinted = fingerprinter.fingerprint(request, resolution, scope);
         } catch (RequestRejectedException e) {
             notify(listener -> listener.requestRejected(e.problem()));
             if (log.isDebugEnabled()) {

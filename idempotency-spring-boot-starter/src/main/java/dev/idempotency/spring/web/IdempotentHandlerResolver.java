@@ -150,6 +150,12 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
         if (annotation == null) {
             return NOT_IDEMPOTENT;
         }
+        for (String header : annotation.fingerprintHeaders()) {
+            if (header.isBlank()) {
+                throw new IllegalStateException("Invalid @Idempotent(fingerprintHeaders) on " + handler.beanType().getName()
+                        + "." + handler.method().getName() + "(): a header name is blank");
+            }
+        }
         return new HandlerInfo(annotation, ttl(annotation, handler));
     }
 

@@ -2,6 +2,8 @@ package dev.idempotency.spring.web;
 
 import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.spring.IdempotencyProblem;
+import dev.idempotency.spring.IdempotencyProperties;
+import dev.idempotency.spring.Idempotent;
 import dev.idempotency.spring.json.InvalidJsonException;
 import dev.idempotency.spring.json.JsonCanonicalizer;
 import jakarta.servlet.ServletException;
@@ -10,6 +12,7 @@ import jakarta.servlet.http.Part;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Method;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.Charset;
@@ -18,55 +21,107 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.Enumeration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.web.util.UrlPathHelper;
 
 /**
  * Computes what a protected request asked for, and hands the application a request whose body is still readable.
  *
- * <p>The fingerprint covers the HTTP method, the route pattern, the decoded path, the query string (decoded, its
- * parameters sorted by name with the values of one name kept in order), the scope, and the body:
- * <ul>
- *   <li>JSON ({@code application/json} or {@code +json}): canonicalised by {@link JsonCanonicalizer}, so member order
- *       and whitespace do not matter; invalid JSON is refused with {@link IdempotencyProblem#INVALID_JSON}.</li>
- *   <li>Form posts: the parameter map with names sorted. The parameters are read through the servlet API, so a form
- *       another filter parsed first (such as Spring's {@code FormContentFilter}) still counts.</li>
- *   <li>Multipart: each part's name, file name, content type and a digest of its content, streamed.</li>
- *   <li>Anything else: the media type (lowercased, without parameters) and the bytes.</li>
- * </ul>
+ * <p>The fingerprint covers, each part length-prefixed (docs/http-semantics.md lists them for users):
+ * <ol>
+ *   <li>a version of this list, so that fingerprints of another version never match;</li>
+ *   <li>the HTTP method;</li>
+ *   <li>the best matching route pattern;</li>
+ *   <li>the handler method that serves the request (declaring class, name and parameter types), so two handlers
+ *       on one pattern, selected by {@code consumes}, {@code headers}, {@code params} or API version, never share a
+ *       key; nothing when the handler is not a method (a functional route, say), since nothing else names it in a
+ *       way that is stable across restarts and instances;</li>
+ *   <li>the path within the application, percent-decoded;</li>
+ *   <li>the query string (decoded, its parameters sorted by name with the values of one name kept in order);</li>
+ *   <li>the scope;</li>
+ *   <li>the media type, lowercased, without parameters: {@code application/merge-patch+json} and
+ *       {@code application/json} ask for different things even with the same bytes;</li>
+ *   <li>the headers named in {@code idempotency.fingerprint.headers} and the handler's
+ *       {@link Idempotent#fingerprintHeaders()}, by lowercased name in sorted order, each with all its values in the
+ *       order received (a header that is absent differs from one present and empty);</li>
+ *   <li>the body, by kind:
+ *     <ul>
+ *       <li>JSON ({@code application/json} or {@code +json}): canonicalised by {@link JsonCanonicalizer}, so member
+ *           order, whitespace and the charset do not matter; invalid JSON, or JSON nested deeper than
+ *           {@code max-json-depth}, is refused with {@link IdempotencyProblem#INVALID_JSON}.</li>
+ *       <li>Form posts: the parameter map with names sorted. The parameters are read through the servlet API, so a
+ *           form another filter parsed first (such as Spring's {@code FormContentFilter}) still counts.</li>
+ *       <li>Multipart: each part's name, file name, content type and a digest of its content, streamed.</li>
+ *       <li>Anything else: the {@code charset} parameter of the Content-Type (the same bytes are other text in
+ *           another charset) and the bytes.</li>
+ *     </ul></li>
+ * </ol>
  * The body is read once, up to {@code maxRequestSize} bytes; a larger body is refused with
  * {@link IdempotencyProblem#REQUEST_TOO_LARGE} before anything is claimed.
  */
 final class RequestFingerprinter {
 
-    private static final String VERSION = "http-v1";
+    /** Changes whenever the list of inputs or their encoding changes: v2 added handler, media type and headers. */
+    private static final String VERSION = "http-v2";
 
     private final long maxRequestSize;
+    private final int maxJsonDepth;
+    /** {@code idempotency.fingerprint.headers}, lowercased, without duplicates, sorted. */
+    private final List<String> headers;
+    /** The stable name of each handler method seen, computed once. */
+    private final Map<Method, String> handlerNames = new ConcurrentHashMap<>();
 
     RequestFingerprinter(long maxRequestSize) {
+        this(maxRequestSize, new IdempotencyProperties.Fingerprint());
+    }
+
+    /**
+     * @throws IllegalArgumentException for a {@code max-json-depth} out of range or a blank header name, so that
+     *         the application does not start with them
+     */
+    RequestFingerprinter(long maxRequestSize, IdempotencyProperties.Fingerprint settings) {
+        int maxJsonDepth = settings.getMaxJsonDepth();
+        if (maxJsonDepth < 1 || maxJsonDepth > JsonCanonicalizer.MAX_CONFIGURABLE_DEPTH) {
+            throw new IllegalArgumentException("idempotency.fingerprint.max-json-depth must be between 1 and "
+                    + JsonCanonicalizer.MAX_CONFIGURABLE_DEPTH + ", got " + maxJsonDepth);
+        }
         this.maxRequestSize = maxRequestSize;
+        this.maxJsonDepth = maxJsonDepth;
+        this.headers = headerNames(settings.getHeaders(), List.of(), "idempotency.fingerprint.headers");
     }
 
     /** The fingerprint and the request to pass down the chain. */
     record Fingerprinted(RequestFingerprint fingerprint, HttpServletRequest request) {}
 
-    Fingerprinted fingerprint(HttpServletRequest request, String pattern, String scope)
+    /**
+     * @param resolution the filter's handler lookup; its route pattern, handler method and annotation count
+     * @param scope the resolved scope
+     */
+    Fingerprinted fingerprint(HttpServletRequest request, IdempotentHandlerResolver.Resolution resolution, String scope)
             throws IOException, ServletException, RequestRejectedException {
+        String contentType = request.getContentType();
+        String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         RequestFingerprint.Builder builder = RequestFingerprint.builder()
                 .add(VERSION)
                 .add(request.getMethod())
-                .add(pattern)
+                .add(resolution.pattern())
+                .add(handlerName(resolution.handler()))
                 .add(pathWithinApplication(request))
                 .add(canonicalQuery(request.getQueryString()))
-                .add(scope);
-        String contentType = request.getContentType();
-        String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+                .add(scope)
+                .add(mediaType);
+        addHeaders(builder, request, resolution.annotation());
         if (mediaType.equals("application/x-www-form-urlencoded")) {
             checkDeclaredLength(request);
             builder.add("form").add(canonicalParameters(request.getParameterMap()));
@@ -80,16 +135,66 @@ final class RequestFingerprinter {
         byte[] body = readBody(request);
         if (isJson(mediaType) && body.length > 0) {
             try {
-                builder.add("json").add(JsonCanonicalizer.canonicalize(body, charset(request)));
+                builder.add("json").add(JsonCanonicalizer.canonicalize(body, charset(request), maxJsonDepth));
             } catch (InvalidJsonException e) {
                 throw new RequestRejectedException(IdempotencyProblem.INVALID_JSON,
                         "The request body is not valid JSON (" + e.getMessage() + "), so it cannot be fingerprinted.");
             }
         } else {
-            // The media type counts: the same bytes as text/plain and as application/xml are different requests.
-            builder.add("bytes").add(mediaType).add(body);
+            // The charset counts: the same bytes are other text in another charset.
+            builder.add("bytes").add(charsetParameter(contentType)).add(body);
         }
         return new Fingerprinted(builder.build(), new CachedBodyRequest(request, body));
+    }
+
+    /** The handler method's stable name, computed once per method; null when the handler is not a method. */
+    private String handlerName(Method handler) {
+        return handler == null ? null : handlerNames.computeIfAbsent(handler, RequestFingerprinter::stableName);
+    }
+
+    /**
+     * A name of the handler method that is the same on every instance and after a restart: declaring class, method
+     * name and parameter types (overloads differ only in those).
+     */
+    static String stableName(Method method) {
+        StringBuilder name = new StringBuilder(method.getDeclaringClass().getName()).append('#').append(method.getName()).append('(');
+        Class<?>[] parameters = method.getParameterTypes();
+        for (int i = 0; i < parameters.length; i++) {
+            if (i > 0) {
+                name.append(',');
+            }
+            name.append(parameters[i].getTypeName());
+        }
+        return name.append(')').toString();
+    }
+
+    private void addHeaders(RequestFingerprint.Builder builder, HttpServletRequest request, Idempotent annotation) {
+        List<String> names = headers;
+        if (annotation != null && annotation.fingerprintHeaders().length > 0) {
+            names = headerNames(Arrays.asList(annotation.fingerprintHeaders()), headers, "@Idempotent(fingerprintHeaders)");
+        }
+        builder.add(String.valueOf(names.size()));
+        for (String name : names) {
+            builder.add(name);
+            Enumeration<String> values = request.getHeaders(name);
+            List<String> all = values == null ? List.of() : Collections.list(values);
+            builder.add(String.valueOf(all.size()));
+            for (String value : all) {
+                builder.add(value);
+            }
+        }
+    }
+
+    /** The names of both lists, lowercased, without duplicates, sorted: the order they are listed in does not count. */
+    private static List<String> headerNames(List<String> names, List<String> more, String source) {
+        TreeSet<String> sorted = new TreeSet<>(more);
+        for (String name : names) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException(source + " contains a blank header name");
+            }
+            sorted.add(name.trim().toLowerCase(Locale.ROOT));
+        }
+        return List.copyOf(sorted);
     }
 
     /**
@@ -146,6 +251,33 @@ final class RequestFingerprinter {
     private RequestRejectedException tooLarge() {
         return new RequestRejectedException(IdempotencyProblem.REQUEST_TOO_LARGE,
                 "The request body exceeds " + maxRequestSize + " bytes, the most an idempotent request may carry.");
+    }
+
+    /**
+     * The {@code charset} parameter of the Content-Type as the client sent it, by its canonical name when Java knows
+     * it ({@code utf8} and {@code UTF-8} are the same); null when there is none.
+     */
+    static String charsetParameter(String contentType) {
+        if (contentType == null) {
+            return null;
+        }
+        String[] parameters = contentType.split(";");
+        for (int i = 1; i < parameters.length; i++) {
+            String parameter = parameters[i].trim();
+            int eq = parameter.indexOf('=');
+            if (eq > 0 && parameter.substring(0, eq).trim().equalsIgnoreCase("charset")) {
+                String value = parameter.substring(eq + 1).trim();
+                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                    value = value.substring(1, value.length() - 1);
+                }
+                try {
+                    return Charset.forName(value).name();
+                } catch (IllegalArgumentException e) {
+                    return value.toLowerCase(Locale.ROOT);
+                }
+            }
+        }
+        return null;
     }
 
     static boolean isJson(String mediaType) {

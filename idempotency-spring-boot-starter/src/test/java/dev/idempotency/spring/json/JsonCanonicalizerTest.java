@@ -119,9 +119,120 @@ class JsonCanonicalizerTest {
     void rejectsNestingDeeperThanTheLimitWithoutOverflowingTheStack() {
         String deep = "[".repeat(100_000) + "]".repeat(100_000);
         assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(deep)).isInstanceOf(InvalidJsonException.class)
-                .hasMessageContaining("nested deeper");
-        String ok = "[".repeat(JsonCanonicalizer.MAX_DEPTH) + "]".repeat(JsonCanonicalizer.MAX_DEPTH);
+                .hasMessageContaining("nested deeper than 64");
+        int limit = JsonCanonicalizer.DEFAULT_MAX_DEPTH;
+        String ok = "[".repeat(limit) + "]".repeat(limit);
         assertThat(JsonCanonicalizer.canonicalize(ok)).isEqualTo(ok);
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize("[".repeat(limit + 1) + "]".repeat(limit + 1)))
+                .isInstanceOf(InvalidJsonException.class).hasMessageContaining("nested deeper");
+    }
+
+    /** Objects and arrays both count, as Jackson's maxNestingDepth counts them; scalars do not. */
+    @Test
+    void theDepthIsTheNumberOfObjectsAndArraysOpenAtOnePoint() {
+        byte[] three = "{\"a\":[{\"b\":1}]}".getBytes(StandardCharsets.UTF_8);
+        assertThat(JsonCanonicalizer.canonicalize(three, StandardCharsets.UTF_8, 3)).isEqualTo(three);
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(three, StandardCharsets.UTF_8, 2))
+                .isInstanceOf(InvalidJsonException.class).hasMessageContaining("nested deeper than 2");
+        byte[] scalar = "\"x\"".getBytes(StandardCharsets.UTF_8);
+        assertThat(JsonCanonicalizer.canonicalize(scalar, StandardCharsets.UTF_8, 1)).isEqualTo(scalar);
+        int most = JsonCanonicalizer.MAX_CONFIGURABLE_DEPTH;
+        byte[] deepest = ("{\"a\":".repeat(most - 1) + "[]" + "}".repeat(most - 1)).getBytes(StandardCharsets.UTF_8);
+        assertThat(JsonCanonicalizer.canonicalize(deepest, StandardCharsets.UTF_8, most)).isEqualTo(deepest);
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(scalar, StandardCharsets.UTF_8, most + 1))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(scalar, StandardCharsets.UTF_8, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void membersAreSortedAtEveryLevelAndInsideArrays() {
+        assertThat(JsonCanonicalizer.canonicalize(
+                "{\"z\":{\"y\":[{\"b\":1,\"a\":{\"d\":0,\"c\":[]}},{\"a\":2}],\"x\":{}},\"a\":[[{\"q\":1,\"p\":2}]],\"m\":{\"only\":{\"t\":1,\"s\":2}}}"))
+                .isEqualTo("{\"a\":[[{\"p\":2,\"q\":1}]],\"m\":{\"only\":{\"s\":2,\"t\":1}},\"z\":{\"x\":{},\"y\":[{\"a\":{\"c\":[],\"d\":0},\"b\":1},{\"a\":2}]}}");
+    }
+
+    /**
+     * Names sort by their unescaped text, not by their escaped form: a quote (0x22) sorts before '#' (0x23) although
+     * its escape starts with a backslash (0x5C); and by UTF-16 code units, not code points: U+1F600 (a surrogate
+     * pair, D83D DE00) sorts before U+FF01, as RFC 8785 requires.
+     */
+    @Test
+    void namesSortByTheirUtf16CodeUnitsUnescaped() {
+        assertThat(JsonCanonicalizer.canonicalize("{\"a#\":1,\"a\\\"\":2,\"a\\u0001\":3,\"a\\\\\":4}"))
+                .isEqualTo("{\"a\\u0001\":3,\"a\\\"\":2,\"a#\":1,\"a\\\\\":4}");
+        assertThat(JsonCanonicalizer.canonicalize("{\"\uff01\":1,\"\ud83d\ude00\":2,\"\u00e9\":3,\"z\":4}"))
+                .isEqualTo("{\"z\":4,\"\u00e9\":3,\"\ud83d\ude00\":2,\"\uff01\":1}");
+        assertThat(JsonCanonicalizer.canonicalize("{\"ab\":1,\"a\":2}")).isEqualTo("{\"a\":2,\"ab\":1}");
+    }
+
+    @Test
+    void duplicateNamesAreFoundWhateverTheirOrderOrEscaping() {
+        for (String json : new String[] {"{\"a\":1,\"b\":2,\"a\":3}", "{\"b\":1,\"a\":2,\"b\":3}", "{\"A\":1,\"\\u0041\":2}",
+                "[{\"x\":{\"c\":1,\"b\":1,\"c\":2}}]"}) {
+            assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(json)).as(json).isInstanceOf(InvalidJsonException.class)
+                    .hasMessageContaining("duplicate member name");
+        }
+    }
+
+    /**
+     * The linear canonicaliser writes exactly what the one that built each object's text from its members' texts
+     * wrote, for random documents of every shape, and rejects what it rejected.
+     */
+    @Test
+    void agreesWithTheTreeBuildingCanonicaliserOnRandomDocuments() {
+        java.util.Random random = new java.util.Random(7);
+        int accepted = 0;
+        for (int i = 0; i < 5_000; i++) {
+            StringBuilder json = new StringBuilder();
+            RandomJson.value(random, json, 0);
+            byte[] document = json.toString().getBytes(StandardCharsets.UTF_8);
+            accepted += agree(document) ? 1 : 0;
+            for (int damage = 0; damage < 3; damage++) {
+                agree(RandomJson.damage(random, document));
+            }
+        }
+        assertThat(accepted).as("documents accepted").isGreaterThan(4_000);
+    }
+
+    /** Objects too large to be sorted where they stand take the other way through the canonicaliser. */
+    @Test
+    void agreesWithTheTreeBuildingCanonicaliserOnLargeObjects() {
+        java.util.Random random = new java.util.Random(11);
+        for (int round = 0; round < 20; round++) {
+            java.util.List<String> members = new java.util.ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                StringBuilder value = new StringBuilder();
+                RandomJson.value(random, value, 6);
+                try {
+                    TreeJsonCanonicalizer.canonicalize(value.toString());
+                } catch (InvalidJsonException e) {
+                    i--; // a value with a duplicate name; take another
+                    continue;
+                }
+                members.add("\"m" + Integer.toString(i, 36) + "\":" + value);
+            }
+            java.util.Collections.shuffle(members, random);
+            String large = "{" + String.join(",", members) + "}";
+            assertThat(large.length()).isGreaterThan(16 * 1024);
+            String document = round % 2 == 0 ? large : "[{\"z\":" + large + ",\"a\":{\"y\":" + large.replace("\"m", "\"n") + ",\"b\":1}}]";
+            assertThat(agree(document.getBytes(StandardCharsets.UTF_8))).as("accepted").isTrue();
+        }
+    }
+
+    /** Both canonicalisers reject the bytes, or both write the same; true if they accepted them. */
+    private static boolean agree(byte[] json) {
+        String expected;
+        try {
+            expected = new String(TreeJsonCanonicalizer.canonicalize(json), StandardCharsets.UTF_8);
+        } catch (InvalidJsonException e) {
+            assertThatThrownBy(() -> JsonCanonicalizer.canonicalize(json)).as(new String(json, StandardCharsets.UTF_8))
+                    .isInstanceOf(InvalidJsonException.class);
+            return false;
+        }
+        assertThat(new String(JsonCanonicalizer.canonicalize(json), StandardCharsets.UTF_8))
+                .as(new String(json, StandardCharsets.UTF_8)).isEqualTo(expected);
+        return true;
     }
 
     @Test

@@ -145,6 +145,11 @@ class HostileInputIT {
                         "{\"a\":1,\"a\":2}".getBytes(StandardCharsets.UTF_8), false, 400, "invalid-json"),
                 bodyCase("JSON nested 300 deep", "application/json",
                         ("[".repeat(300) + "]".repeat(300)).getBytes(StandardCharsets.UTF_8), false, 400, "invalid-json"),
+                // One level past idempotency.fingerprint.max-json-depth (64), from a signed-in user: rejected
+                // before the claim, whoever sends it.
+                new Case("JSON nested 65 deep", null, "/work", List.of("Idempotency-Key: deep-65", "X-User: mallory",
+                        "Content-Type: application/json"), ("{\"a\":".repeat(64) + "[]" + "}".repeat(64))
+                        .getBytes(StandardCharsets.UTF_8), false, 400, "invalid-json", null),
                 bodyCase("JSON with NaN", "application/json", "{\"a\":NaN}".getBytes(StandardCharsets.UTF_8), false, 400,
                         "invalid-json"),
                 bodyCase("JSON with single quotes", "application/json", "{'a':1}".getBytes(StandardCharsets.UTF_8), false,

@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.spring.IdempotencyProblem;
+import dev.idempotency.spring.IdempotencyProperties;
+import dev.idempotency.spring.Idempotent;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.util.StreamUtils;
@@ -25,8 +29,16 @@ class RequestFingerprinterTest {
         return request;
     }
 
+    private static IdempotentHandlerResolver.Resolution resolution(String pattern) {
+        return resolution(pattern, null, null);
+    }
+
+    private static IdempotentHandlerResolver.Resolution resolution(String pattern, Method handler, Idempotent annotation) {
+        return new IdempotentHandlerResolver.Resolution(annotation, pattern, handler, null, null);
+    }
+
     private RequestFingerprint fingerprint(MockHttpServletRequest request, String pattern, String scope) throws Exception {
-        return fingerprinter.fingerprint(request, pattern, scope).fingerprint();
+        return fingerprinter.fingerprint(request, resolution(pattern), scope).fingerprint();
     }
 
     @Test
@@ -34,7 +46,153 @@ class RequestFingerprinterTest {
         RequestFingerprint a = fingerprint(request("POST", "/x", "application/json", "{\"a\":1,\"b\":2}"), "/x", "s");
         RequestFingerprint b = fingerprint(request("POST", "/x", "application/json;charset=UTF-8", " { \"b\":2 , \"a\":1.0 } "), "/x", "s");
         RequestFingerprint c = fingerprint(request("POST", "/x", "application/merge-patch+json", "{\"b\":2,\"a\":1}"), "/x", "s");
-        assertThat(a).isEqualTo(b).isEqualTo(c);
+        RequestFingerprint d = fingerprint(request("POST", "/x", "Application/Merge-Patch+JSON; charset=utf-8", "{ \"a\":1, \"b\":2 }"), "/x", "s");
+        assertThat(a).isEqualTo(b);
+        assertThat(c).isEqualTo(d);
+        assertThat(c).isNotEqualTo(a);
+    }
+
+    /** A merge patch and a full document with the same bytes ask for different things. */
+    @Test
+    void theMediaTypeOfAJsonBodyCountsButNotItsCharset() throws Exception {
+        String body = "{\"name\":\"Zoë\"}";
+        RequestFingerprint json = fingerprint(request("PATCH", "/x", "application/json", body), "/x", "s");
+        assertThat(fingerprint(request("PATCH", "/x", "application/merge-patch+json", body), "/x", "s")).isNotEqualTo(json);
+        assertThat(fingerprint(request("PATCH", "/x", "application/vnd.api+json", body), "/x", "s")).isNotEqualTo(json);
+        assertThat(fingerprint(request("PATCH", "/x", "APPLICATION/JSON", body), "/x", "s")).isEqualTo(json);
+        MockHttpServletRequest utf16 = request("PATCH", "/x", "application/json;charset=UTF-16BE", null);
+        utf16.setContent(body.getBytes(StandardCharsets.UTF_16BE));
+        assertThat(fingerprint(utf16, "/x", "s")).isEqualTo(json);
+    }
+
+    @Test
+    void theMediaTypeOfAMultipartBodyCountsButNotItsBoundary() throws Exception {
+        assertThat(fingerprint(multipart("multipart/form-data; boundary=a"), "/x", "s"))
+                .isEqualTo(fingerprint(multipart("multipart/form-data; boundary=b"), "/x", "s"))
+                .isNotEqualTo(fingerprint(multipart("multipart/mixed; boundary=a"), "/x", "s"));
+    }
+
+    private static MockHttpServletRequest multipart(String contentType) {
+        MockHttpServletRequest request = request("POST", "/x", contentType, null);
+        request.addPart(new org.springframework.mock.web.MockPart("file", "a.txt", "hello".getBytes(StandardCharsets.UTF_8)));
+        return request;
+    }
+
+    /** The same bytes in another charset are other text; for JSON the charset is decoded away instead. */
+    @Test
+    void theCharsetOfANonJsonBodyCountsButNotHowItIsSpelled() throws Exception {
+        RequestFingerprint utf8 = fingerprint(request("POST", "/x", "text/plain;charset=UTF-8", "Zoë"), "/x", "s");
+        assertThat(fingerprint(request("POST", "/x", "text/plain; Charset=\"utf8\"", "Zoë"), "/x", "s")).isEqualTo(utf8);
+        assertThat(fingerprint(request("POST", "/x", "text/plain;charset=ISO-8859-1", "Zoë"), "/x", "s")).isNotEqualTo(utf8);
+        assertThat(fingerprint(request("POST", "/x", "text/plain", "Zoë"), "/x", "s")).isNotEqualTo(utf8);
+        assertThat(fingerprint(request("POST", "/x", "text/plain;format=flowed;charset=UTF-8", "Zoë"), "/x", "s")).isEqualTo(utf8);
+    }
+
+    static class Handlers {
+        void create(String body) {}
+
+        void create(String body, int version) {}
+
+        void other(String body) {}
+    }
+
+    static class MoreHandlers {
+        void create(String body) {}
+    }
+
+    /** Two handlers on one pattern (selected by consumes, headers, params or API version) never share a key. */
+    @Test
+    void theHandlerMethodCounts() throws Exception {
+        Method create = Handlers.class.getDeclaredMethod("create", String.class);
+        Method overload = Handlers.class.getDeclaredMethod("create", String.class, int.class);
+        Method other = Handlers.class.getDeclaredMethod("other", String.class);
+        Method elsewhere = MoreHandlers.class.getDeclaredMethod("create", String.class);
+        RequestFingerprint base = fingerprinter.fingerprint(request("POST", "/x", "application/json", "{}"), resolution("/x", create, null), "s").fingerprint();
+        assertThat(fingerprinter.fingerprint(request("POST", "/x", "application/json", "{}"), resolution("/x", create, null), "s").fingerprint())
+                .isEqualTo(base);
+        for (Method handler : new Method[] {overload, other, elsewhere, null}) {
+            assertThat(fingerprinter.fingerprint(request("POST", "/x", "application/json", "{}"), resolution("/x", handler, null), "s").fingerprint())
+                    .as(String.valueOf(handler)).isNotEqualTo(base);
+        }
+        assertThat(RequestFingerprinter.stableName(overload))
+                .isEqualTo("dev.idempotency.spring.web.RequestFingerprinterTest$Handlers#create(java.lang.String,int)");
+    }
+
+    @Idempotent(fingerprintHeaders = {"X-Tenant", "x-account-id"})
+    static class AnnotatedHandlers {}
+
+    private static RequestFingerprint withHeaders(RequestFingerprinter fingerprinter, Idempotent annotation, String... headers) throws Exception {
+        MockHttpServletRequest request = request("POST", "/x", "application/json", "{}");
+        for (int i = 0; i < headers.length; i += 2) {
+            request.addHeader(headers[i], headers[i + 1]);
+        }
+        return fingerprinter.fingerprint(request, resolution("/x", null, annotation), "s").fingerprint();
+    }
+
+    private static RequestFingerprinter fingerprintingHeaders(String... names) {
+        IdempotencyProperties.Fingerprint settings = new IdempotencyProperties.Fingerprint();
+        settings.setHeaders(List.of(names));
+        return new RequestFingerprinter(1024, settings);
+    }
+
+    @Test
+    void configuredHeadersCountByValueInOrderAndAbsentDiffersFromEmpty() throws Exception {
+        RequestFingerprinter accounts = fingerprintingHeaders("X-Account-Id");
+        RequestFingerprint a = withHeaders(accounts, null, "X-Account-Id", "a");
+        assertThat(withHeaders(accounts, null, "x-account-id", "a", "X-Other", "1")).as("names are case-insensitive, others do not count")
+                .isEqualTo(a);
+        assertThat(withHeaders(accounts, null, "X-Account-Id", "b")).isNotEqualTo(a);
+        RequestFingerprint absent = withHeaders(accounts, null);
+        RequestFingerprint empty = withHeaders(accounts, null, "X-Account-Id", "");
+        assertThat(absent).isNotEqualTo(empty).isNotEqualTo(a);
+        assertThat(withHeaders(accounts, null, "X-Account-Id", "a", "X-Account-Id", "b"))
+                .isNotEqualTo(withHeaders(accounts, null, "X-Account-Id", "b", "X-Account-Id", "a"))
+                .isNotEqualTo(a);
+        // Without the setting, the header does not count.
+        assertThat(withHeaders(fingerprinter, null, "X-Account-Id", "a")).isEqualTo(withHeaders(fingerprinter, null, "X-Account-Id", "b"));
+    }
+
+    @Test
+    void theHandlersFingerprintHeadersAddToTheConfiguredOnesWhateverTheirOrderOrCase() throws Exception {
+        Idempotent annotation = AnnotatedHandlers.class.getAnnotation(Idempotent.class);
+        RequestFingerprint a = withHeaders(fingerprinter, annotation, "X-Tenant", "t", "X-Account-Id", "a");
+        assertThat(withHeaders(fingerprinter, annotation, "X-Tenant", "t", "X-Account-Id", "b")).isNotEqualTo(a);
+        assertThat(withHeaders(fingerprinter, annotation, "X-Tenant", "u", "X-Account-Id", "a")).isNotEqualTo(a);
+        assertThat(withHeaders(fingerprintingHeaders("X-ACCOUNT-ID", "x-tenant"), null, "X-Tenant", "t", "X-Account-Id", "a"))
+                .as("the same headers configured instead").isEqualTo(a);
+        RequestFingerprinter both = fingerprintingHeaders("X-Region");
+        assertThat(withHeaders(both, annotation, "X-Tenant", "t", "X-Account-Id", "a", "X-Region", "eu"))
+                .isNotEqualTo(withHeaders(both, annotation, "X-Tenant", "t", "X-Account-Id", "a", "X-Region", "us"));
+    }
+
+    @Test
+    void invalidSettingsFailAtStartup() {
+        assertThatThrownBy(() -> fingerprintingHeaders(" ")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("idempotency.fingerprint.headers");
+        IdempotencyProperties.Fingerprint settings = new IdempotencyProperties.Fingerprint();
+        settings.setMaxJsonDepth(0);
+        assertThatThrownBy(() -> new RequestFingerprinter(1024, settings)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("max-json-depth");
+        settings.setMaxJsonDepth(1001);
+        assertThatThrownBy(() -> new RequestFingerprinter(1024, settings)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void jsonNestedDeeperThanTheConfiguredDepthIsInvalidJson() throws Exception {
+        String deep = "{\"a\":".repeat(64) + "1" + "}".repeat(64);
+        assertThat(fingerprint(request("POST", "/x", "application/json", deep), "/x", "s")).isNotNull();
+        String deeper = "[" + deep + "]";
+        assertThatThrownBy(() -> fingerprint(request("POST", "/x", "application/json", deeper), "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> {
+                    assertThat(e.problem()).isEqualTo(IdempotencyProblem.INVALID_JSON);
+                    assertThat(e.getMessage()).contains("nested deeper than 64");
+                });
+        IdempotencyProperties.Fingerprint settings = new IdempotencyProperties.Fingerprint();
+        settings.setMaxJsonDepth(2);
+        RequestFingerprinter shallow = new RequestFingerprinter(1024, settings);
+        assertThat(shallow.fingerprint(request("POST", "/x", "application/json", "[[1]]"), resolution("/x"), "s")).isNotNull();
+        assertThatThrownBy(() -> shallow.fingerprint(request("POST", "/x", "application/json", "[[[1]]]"), resolution("/x"), "s"))
+                .isInstanceOf(RequestRejectedException.class);
     }
 
     @Test
@@ -83,18 +241,18 @@ class RequestFingerprinterTest {
         assertThat(fingerprint(request("POST", "/x", "text/plain", "<a/>"), "/x", "s"))
                 .isNotEqualTo(fingerprint(request("POST", "/x", "application/xml", "<a/>"), "/x", "s"));
         assertThat(fingerprint(request("POST", "/x", "Application/XML; charset=UTF-8", "<a/>"), "/x", "s"))
-                .isEqualTo(fingerprint(request("POST", "/x", "application/xml", "<a/>"), "/x", "s"));
+                .isEqualTo(fingerprint(request("POST", "/x", "application/xml;charset=utf-8", "<a/>"), "/x", "s"));
     }
 
     @Test
     void aJsonBodyWithoutADeclaredCharsetIsReadAsUtf8ThroughTheReader() throws Exception {
         MockHttpServletRequest request = request("POST", "/x", "application/json", "{\"name\":\"Zoë €\"}");
         assertThat(request.getCharacterEncoding()).isNull();
-        RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(request, "/x", "s");
+        RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(request, resolution("/x"), "s");
         assertThat(result.request().getReader().readLine()).isEqualTo("{\"name\":\"Zoë €\"}");
         MockHttpServletRequest text = request("POST", "/x", "text/plain", null);
         text.setContent("Zoë".getBytes(StandardCharsets.ISO_8859_1));
-        assertThat(fingerprinter.fingerprint(text, "/x", "s").request().getReader().readLine()).isEqualTo("Zoë");
+        assertThat(fingerprinter.fingerprint(text, resolution("/x"), "s").request().getReader().readLine()).isEqualTo("Zoë");
     }
 
     @Test
@@ -145,7 +303,7 @@ class RequestFingerprinterTest {
     @Test
     void otherBodiesAreHashedAsBytesAndStayReadable() throws Exception {
         MockHttpServletRequest request = request("POST", "/x", "text/plain", "Hello");
-        RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(request, "/x", "s");
+        RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(request, resolution("/x"), "s");
         assertThat(result.fingerprint()).isNotEqualTo(fingerprint(request("POST", "/x", "text/plain", "hello"), "/x", "s"));
         assertThat(StreamUtils.copyToString(result.request().getInputStream(), StandardCharsets.UTF_8)).isEqualTo("Hello");
         assertThat(StreamUtils.copyToString(result.request().getInputStream(), StandardCharsets.UTF_8)).isEqualTo("Hello");
