@@ -312,14 +312,17 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         }
     }
 
-    @Override
-    public String toString() {
-        return "JdbcIdempotencyStore[table=" + tableName + ", dialect=" + dialect + "]";
-    }
-
     @FunctionalInterface
     private interface SqlWork<T> {
         T run(SqlDialect dialect, Connection connection) throws SQLException;
+    }
+
+    /** Names the table and the dialect, once detected: what a startup log line should say about the store. */
+    @Override
+    public String toString() {
+        SqlDialect current = dialect;
+        return "JDBC store (table " + tableName + ", "
+                + (current == null ? "dialect detected on first use" : current.getClass().getSimpleName()) + ")";
     }
 
     /** Configures a {@link JdbcIdempotencyStore}. */

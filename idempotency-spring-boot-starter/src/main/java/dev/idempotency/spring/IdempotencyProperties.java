@@ -536,8 +536,25 @@ public class IdempotencyProperties {
         /** Name of the table holding idempotency records; may be schema-qualified. */
         private String tableName = "idempotency_record";
 
-        /** When the table is created at startup from the shipped DDL: {@code embedded}, {@code always} or {@code never}. */
+        /**
+         * When the table is created at startup from the shipped DDL: {@code embedded} (embedded databases only, and not
+         * when Flyway or Liquibase runs, which then own the schema), {@code always} or {@code never}.
+         */
         private InitializeSchema initializeSchema = InitializeSchema.EMBEDDED;
+
+        /**
+         * Check at startup that the table exists with every column the store uses, and fail the startup with a message
+         * naming the ways to create it when it does not, rather than answering every request with 503.
+         */
+        private boolean validateSchema = true;
+
+        public boolean isValidateSchema() {
+            return validateSchema;
+        }
+
+        public void setValidateSchema(boolean validateSchema) {
+            this.validateSchema = validateSchema;
+        }
 
         public String getTableName() {
             return tableName;

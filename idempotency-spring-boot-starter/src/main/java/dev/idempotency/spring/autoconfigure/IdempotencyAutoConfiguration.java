@@ -6,6 +6,8 @@ import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.lifecycle.IdempotencyEngineLifecycle;
 import java.time.Duration;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -25,6 +27,8 @@ import org.springframework.core.env.Environment;
 @EnableConfigurationProperties(IdempotencyProperties.class)
 public class IdempotencyAutoConfiguration {
 
+    private static final Log log = LogFactory.getLog(IdempotencyAutoConfiguration.class);
+
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public IdempotencyEngine idempotencyEngine(IdempotencyStore store, IdempotencyProperties properties,
@@ -40,7 +44,10 @@ public class IdempotencyAutoConfiguration {
         if (properties.getRenewalTimeout() != null) {
             builder.renewalTimeout(properties.getRenewalTimeout());
         }
-        return builder.build();
+        IdempotencyEngine engine = builder.build();
+        log.info("Idempotency keys are kept in the " + store + "; responses replayed for " + engine.defaultTtl()
+                + ", leases of " + engine.lease());
+        return engine;
     }
 
     @Bean

@@ -5,8 +5,10 @@ import dev.idempotency.jdbc.JdbcIdempotencyStore;
 import dev.idempotency.spring.IdempotencyDataSource;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.jdbc.IdempotencySchemaInitializer;
+import dev.idempotency.spring.jdbc.IdempotencySchemaInitializer.MigrationSetup;
 import dev.idempotency.spring.jdbc.StorePoolTimeoutCheck;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
@@ -16,7 +18,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
 
 /**
  * The JDBC store, when {@code idempotency-jdbc-store} is on the classpath and the application has a
@@ -24,7 +29,8 @@ import org.springframework.context.annotation.Conditional;
  * Flyway auto-configuration with {@code @FlywayDataSource}, the store uses the DataSource qualified with
  * {@link IdempotencyDataSource} when there is one, whatever other DataSources exist; otherwise the application's
  * single (or {@code @Primary}) DataSource. Its table is created at startup according to
- * {@code idempotency.jdbc.initialize-schema}, through the same DataSource. Ordered after the {@code DataSource}
+ * {@code idempotency.jdbc.initialize-schema}, through the same DataSource, after the application's Flyway or Liquibase
+ * migrations, and checked unless {@code idempotency.jdbc.validate-schema} is off. Ordered after the {@code DataSource}
  * auto-configuration of Boot 4 and Boot 3 alike (named, because its package moved).
  */
 @AutoConfiguration(afterName = {
@@ -36,12 +42,19 @@ import org.springframework.context.annotation.Conditional;
 @EnableConfigurationProperties(IdempotencyProperties.class)
 public class IdempotencyJdbcStoreAutoConfiguration {
 
+    /**
+     * Runs after Flyway, Liquibase and SQL script initialization, so it neither creates the table behind the migration
+     * tool's back nor checks the table before the tool created it.
+     */
     @Bean
     @ConditionalOnMissingBean
+    @DependsOnDatabaseInitialization
     public IdempotencySchemaInitializer idempotencySchemaInitializer(ObjectProvider<DataSource> dataSource,
-            @IdempotencyDataSource ObjectProvider<DataSource> idempotencyDataSource, IdempotencyProperties properties) {
+            @IdempotencyDataSource ObjectProvider<DataSource> idempotencyDataSource, IdempotencyProperties properties,
+            ListableBeanFactory beanFactory, Environment environment) {
         return new IdempotencySchemaInitializer(storeDataSource(dataSource, idempotencyDataSource),
-                properties.getJdbc().getTableName(), properties.getJdbc().getInitializeSchema());
+                properties.getJdbc().getTableName(), properties.getJdbc().getInitializeSchema(),
+                migrationSetup(beanFactory, environment), properties.getJdbc().isValidateSchema());
     }
 
     @Bean
@@ -53,7 +66,30 @@ public class IdempotencyJdbcStoreAutoConfiguration {
         schemaInitializer.ifAvailable(initializer -> {});
         DataSource storeDataSource = storeDataSource(dataSource, idempotencyDataSource);
         StorePoolTimeoutCheck.warnIfRenewalsCanWaitForTheLease(storeDataSource, properties.getLease());
-        return JdbcIdempotencyStore.builder(storeDataSource).tableName(properties.getJdbc().getTableName()).build();
+        JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(storeDataSource).tableName(properties.getJdbc().getTableName()).build();
+        if (properties.getJdbc().isValidateSchema()) {
+            // The schema check connected already; detecting the dialect now lets the startup line name it.
+            store.dialect();
+        }
+        return store;
+    }
+
+    /** Which migration tool runs, and whether the Flyway locations name the shipped migration. */
+    static MigrationSetup migrationSetup(ListableBeanFactory beanFactory, Environment environment) {
+        String tool = null;
+        if (hasBeanOfType(beanFactory, "org.flywaydb.core.Flyway")) {
+            tool = "Flyway";
+        } else if (hasBeanOfType(beanFactory, "liquibase.integration.spring.SpringLiquibase")) {
+            tool = "Liquibase";
+        }
+        String locations = environment.getProperty("spring.flyway.locations", "");
+        return new MigrationSetup(tool, locations.contains("dev/idempotency/jdbc/flyway"));
+    }
+
+    private static boolean hasBeanOfType(ListableBeanFactory beanFactory, String className) {
+        ClassLoader classLoader = IdempotencyJdbcStoreAutoConfiguration.class.getClassLoader();
+        return ClassUtils.isPresent(className, classLoader)
+                && beanFactory.getBeanNamesForType(ClassUtils.resolveClassName(className, classLoader), true, false).length > 0;
     }
 
     private static DataSource storeDataSource(ObjectProvider<DataSource> dataSource,

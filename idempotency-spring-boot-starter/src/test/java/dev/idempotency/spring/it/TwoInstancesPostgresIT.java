@@ -34,15 +34,22 @@ class TwoInstancesPostgresIT {
     private static ConfigurableApplicationContext first;
     private static ConfigurableApplicationContext second;
     private static boolean tableExistedAfterEmbeddedStartup;
+    private static Throwable startupWithoutTheTable;
 
     @BeforeAll
     static void startTwoInstances() {
-        // The default initialize-schema (embedded) must leave a real PostgreSQL alone ...
-        first = start();
+        // The default initialize-schema (embedded) must leave a real PostgreSQL alone, and the schema check then fails
+        // the startup instead of letting every request fail ...
+        try {
+            start().close();
+        } catch (RuntimeException e) {
+            startupWithoutTheTable = e;
+        }
         tableExistedAfterEmbeddedStartup = tableCount() > 0;
         // ... so the table comes from the shipped DDL, as a migration would create it.
         DriverManagerDataSource dataSource = new DriverManagerDataSource(DATABASE.url(), DATABASE.user, DATABASE.password);
         JdbcIdempotencySchema.create(dataSource, JdbcIdempotencySchema.DEFAULT_TABLE_NAME);
+        first = start();
         second = start();
     }
 
@@ -54,6 +61,14 @@ class TwoInstancesPostgresIT {
                 "spring.datasource.password=" + DATABASE.password,
                 "spring.datasource.hikari.maximum-pool-size=20",
                 "idempotency.purge.enabled=false").run();
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+        Throwable cause = failure;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     private static int tableCount() {
@@ -81,6 +96,10 @@ class TwoInstancesPostgresIT {
     @Test
     void embeddedSchemaModeDoesNotTouchARealDatabase() {
         assertThat(tableExistedAfterEmbeddedStartup).isFalse();
+        assertThat(startupWithoutTheTable).as("startup without the table").isNotNull();
+        assertThat(rootCause(startupWithoutTheTable)).hasMessageContaining("The idempotency table 'idempotency_record' does not exist")
+                .hasMessageContaining("spring.flyway.locations").hasMessageContaining("initialize-schema=always")
+                .hasMessageContaining("schema-<vendor>.sql");
         assertThat(tableCount()).isEqualTo(1);
     }
 

@@ -190,6 +190,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return count.get();
     }
 
+    @Override
+    public String toString() {
+        return "in-memory store (at most " + maxRecords() + " records, not shared between instances)";
+    }
+
     /** How many records the store holds at most. */
     public int maxRecords() {
         return maxRecords;
