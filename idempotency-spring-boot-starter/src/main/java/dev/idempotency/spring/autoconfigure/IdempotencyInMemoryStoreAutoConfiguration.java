@@ -7,6 +7,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -47,7 +48,9 @@ public class IdempotencyInMemoryStoreAutoConfiguration {
         if (properties.getStore().getType() == IdempotencyProperties.StoreType.MEMORY) {
             return null;
         }
-        if (!ClassUtils.isPresent("dev.idempotency.jdbc.JdbcIdempotencyStore", IdempotencyInMemoryStoreAutoConfiguration.class.getClassLoader())) {
+        ClassLoader classLoader = beanFactory instanceof ConfigurableBeanFactory configurable
+                ? configurable.getBeanClassLoader() : IdempotencyInMemoryStoreAutoConfiguration.class.getClassLoader();
+        if (!ClassUtils.isPresent("dev.idempotency.jdbc.JdbcIdempotencyStore", classLoader)) {
             return "idempotency-jdbc-store is not on the classpath: add it, with a DataSource, for a shared store "
                     + "(or define an IdempotencyStore bean)";
         }
