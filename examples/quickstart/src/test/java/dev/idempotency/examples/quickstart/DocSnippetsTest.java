@@ -18,13 +18,14 @@ import org.junit.jupiter.api.Test;
  * Keeps the documentation's quick start equal to this application, so that what a new user pastes is what this
  * module builds and its HTTP tests prove.
  *
- * <p>The rule, for {@link #PAGES}: a fenced code block whose opening line directly follows a line
+ * <p>The rule, for the README and every page of {@code docs/}: a fenced code block whose opening line directly follows a line
  * <pre>{@code <!-- snippet: examples/quickstart/src/main/resources/application.yml -->}</pre>
  * (a path from the repository root) must equal that file. For a {@code .java} file the block leaves out the
  * file's {@code package} line and the blank line after it; everything else, imports included, is compared as is.
  * After {@code <!-- snippet-excerpt: PATH -->} the block must instead appear in the file as consecutive lines, each
  * compared without its leading whitespace (for a few dependencies out of the {@code pom.xml}). Trailing newlines
- * never count. Each file of {@link #SNIPPET_FILES} must be shown whole at least once, so dropping a marker fails too.
+ * never count. Each file of {@link #SNIPPET_FILES} must be shown whole at least once (the README, getting-started
+ * and security pages show them), so dropping a marker fails too.
  *
  * <p>Apart from the marked blocks, every {@code java} block of the README and of {@code docs/} must import each
  * annotation it uses and each of the library's public types it names, so that every Java snippet can be pasted.
@@ -32,8 +33,6 @@ import org.junit.jupiter.api.Test;
 class DocSnippetsTest {
 
     private static final Path ROOT = Path.of("../..");
-
-    static final List<String> PAGES = List.of("README.md", "docs/getting-started.md", "docs/security.md");
 
     static final List<String> SNIPPET_FILES = List.of(
             "examples/quickstart/pom.xml",
@@ -54,7 +53,7 @@ class DocSnippetsTest {
     void markedSnippetsEqualTheQuickstartFiles() throws IOException {
         List<String> mismatches = new ArrayList<>();
         Set<String> shownWhole = new LinkedHashSet<>();
-        for (String page : PAGES) {
+        for (String page : pages()) {
             for (Snippet snippet : blocks(page)) {
                 if (snippet.marker() == null) {
                     continue;
@@ -82,18 +81,14 @@ class DocSnippetsTest {
             }
         }
         assertThat(mismatches).as("snippets that differ from their files").isEmpty();
-        assertThat(shownWhole).as("quickstart files shown whole in " + PAGES).containsAll(SNIPPET_FILES);
+        assertThat(shownWhole).as("quickstart files shown whole in the docs").containsAll(SNIPPET_FILES);
     }
 
     @Test
     void everyJavaSnippetImportsWhatItUses() throws IOException {
         Set<String> libraryTypes = libraryTypes();
         List<String> missing = new ArrayList<>();
-        List<String> pages = new ArrayList<>(List.of("README.md"));
-        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
-            docs.map(path -> "docs/" + path.getFileName()).filter(name -> name.endsWith(".md")).sorted().forEach(pages::add);
-        }
-        for (String page : pages) {
+        for (String page : pages()) {
             for (Snippet snippet : blocks(page)) {
                 if (!snippet.language().equals("java")) {
                     continue;
@@ -124,6 +119,16 @@ class DocSnippetsTest {
             }
         }
         assertThat(missing).as("Java snippets without their imports").isEmpty();
+    }
+
+    /** README.md and the Markdown pages of docs/, as paths from the repository root. */
+    static List<String> pages() throws IOException {
+        List<String> pages = new ArrayList<>(List.of("README.md"));
+        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
+            docs.map(path -> "docs/" + path.getFileName()).filter(name -> name.endsWith(".md")).sorted().forEach(pages::add);
+        }
+        assertThat(pages).as("pages under " + ROOT.toAbsolutePath().normalize()).contains("docs/getting-started.md", "docs/security.md");
+        return pages;
     }
 
     /** A fenced code block: its language, its first line number, the marker line before it (or null), its text. */
