@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * Keeps the documentation's quick start equal to this application, so that what a new user pastes is what this
  * module builds and its HTTP tests prove.
  *
- * <p>The rule, for the README and every page of {@code docs/}: a fenced code block whose opening line directly follows a line
+ * <p>The rule, for the README and every page of {@code docs/}: a fenced code block whose opening line directly
+ * follows a line
  * <pre>{@code <!-- snippet: examples/quickstart/src/main/resources/application.yml -->}</pre>
  * (a path from the repository root) must equal that file. For a {@code .java} file the block leaves out the
  * file's {@code package} line and the blank line after it; everything else, imports included, is compared as is.
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * never count. Each file of {@link #SNIPPET_FILES} must be shown whole at least once (the README, getting-started
  * and security pages show them), so dropping a marker fails too.
  *
- * <p>Apart from the marked blocks, every {@code java} block of the README and of {@code docs/} must import each
+ * <p>Marked or not, every {@code java} block of the README and of {@code docs/} must import each
  * annotation it uses and each of the library's public types it names, so that every Java snippet can be pasted.
  */
 class DocSnippetsTest {
