@@ -56,7 +56,7 @@ class EngineDatabaseOutageIT {
                     EngineHttpApp app = new EngineHttpApp(pool, TABLE, LEASE, false)) {
                 ReliabilityClient client = new ReliabilityClient(history, CLIENT_TIMEOUT, null);
                 timeline = OutageLoad.run(List.of(java.net.URI.create(app.uri() + "?sleep=20")), client, proxy, 6,
-                        Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ofSeconds(30),
+                        Duration.ofSeconds(3), Duration.ofSeconds(6), Duration.ofSeconds(2), Duration.ofSeconds(30),
                         BODY);
 
                 JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(db.dataSource()).tableName(TABLE).build();
@@ -89,7 +89,7 @@ class EngineDatabaseOutageIT {
                 Map<Integer, Long> statuses = exchanges.stream()
                         .collect(Collectors.groupingBy(Exchange::status, java.util.TreeMap::new, Collectors.counting()));
                 System.out.printf("[reliability] outage (engine app): %d requests, statuses %s, %d sent and answered "
-                                + "inside the 4 s outage (all 503: %s), slowest answer %d ms, recovery %d ms after the "
+                                + "inside the 6 s outage (all 503: %s), slowest answer %d ms, recovery %d ms after the "
                                 + "database returned, %d keys used during the outage, %d keys retried, all resolved "
                                 + "within %d ms, runs by completion %s, runs without a claim %d, %s, wall %d s%n",
                         exchanges.size(), statuses, insideOutage.size(),

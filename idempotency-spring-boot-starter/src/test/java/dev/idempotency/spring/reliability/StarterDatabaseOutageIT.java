@@ -77,7 +77,7 @@ class StarterDatabaseOutageIT {
             HttpHistory history = new HttpHistory();
             ReliabilityClient client = new ReliabilityClient(history, Duration.ofSeconds(10), null, Map.of("X-User", "client"));
             OutageLoad.Timeline timeline = OutageLoad.run(List.of(uri), client, proxy, 6, Duration.ofSeconds(3),
-                    Duration.ofSeconds(4), Duration.ofSeconds(2), Duration.ofSeconds(30), BODY);
+                    Duration.ofSeconds(6), Duration.ofSeconds(2), Duration.ofSeconds(30), BODY);
 
             JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(db.dataSource()).tableName(TABLE).build();
             List<Exchange> exchanges = history.exchanges();
@@ -103,7 +103,7 @@ class StarterDatabaseOutageIT {
             Map<Integer, Long> statuses = exchanges.stream()
                     .collect(Collectors.groupingBy(Exchange::status, TreeMap::new, Collectors.counting()));
             System.out.printf("[reliability] outage (starter): %d requests, statuses %s, %d sent and answered inside "
-                            + "the 4 s outage (all 503: %s), slowest answer %d ms, recovery %d ms after the database "
+                            + "the 6 s outage (all 503: %s), slowest answer %d ms, recovery %d ms after the database "
                             + "returned, %d keys used during the outage, %d keys retried, all resolved within %d ms, "
                             + "runs %d by completion %s, runs without a visible claim %d, %s, wall %d s%n",
                     exchanges.size(), statuses, insideOutage.size(),
