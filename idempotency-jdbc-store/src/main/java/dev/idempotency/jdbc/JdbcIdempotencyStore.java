@@ -1,6 +1,7 @@
 package dev.idempotency.jdbc;
 
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
@@ -14,8 +15,8 @@ import dev.idempotency.core.store.ReleaseResult;
 import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.jdbc.dialect.SqlDialect;
-import dev.idempotency.jdbc.dialect.SqlDialect.Operation;
 import dev.idempotency.jdbc.dialect.SqlDialects;
+import dev.idempotency.jdbc.dialect.StaleClaimException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -42,14 +43,25 @@ import javax.sql.DataSource;
  * }</pre>
  *
  * <p>The table comes from the schema files shipped next to this class, applied with {@link JdbcIdempotencySchema},
- * Flyway ({@code classpath:dev/idempotency/jdbc/flyway/{vendor}}) or by hand. {@link SQLException}s, and runtime
+ * Flyway ({@code classpath:dev/idempotency/jdbc/flyway/{vendor}}) or by hand. A claim that the database rolled
+ * back as a deadlock or a lost race, or that saw a row a concurrent transaction had just changed, runs again here,
+ * up to 10 times in all; no dialect retries on its own. {@link SQLException}s, and runtime
  * exceptions a dialect throws (a row it cannot map), surface as {@link IdempotencyStoreException}s naming the
  * operation, key and table.
  */
 public final class JdbcIdempotencyStore implements IdempotencyStore {
 
-    /** How often a claim transaction that the database rolled back as a deadlock or lost race is run again. */
-    static final int MAX_TRANSACTION_ATTEMPTS = 10;
+    /**
+     * How often a claim is run at most, when the database rolled it back as a deadlock or a lost race, or when it
+     * saw a row that a concurrent transaction had changed ({@link StaleClaimException}).
+     *
+     * <p>Retries live here, and only here, because the store is the one layer that can run a claim again from a
+     * clean start: it owns the transaction, so it rolls back what a lock-then-decide dialect did, hands back the
+     * connection, waits a jittered moment so the losers of one race do not collide again in lockstep, and begins
+     * anew. A dialect only says whether a failure may be retried ({@link SqlDialect#isRetryableClaimFailure}, or
+     * by throwing {@link StaleClaimException}); it never loops on its own.
+     */
+    static final int MAX_CLAIM_ATTEMPTS = 10;
 
     private static final System.Logger LOG = System.getLogger(JdbcIdempotencyStore.class.getName());
 
@@ -92,7 +104,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     @Override
     public ClaimResult claim(ClaimRequest request) {
         Objects.requireNonNull(request, "request");
-        return run(Operation.CLAIM, "claim " + request.key(),
+        return run(StoreOperation.CLAIM, "claim " + request.key(),
                 (dialect, connection) -> dialect.claim(connection, tableName, request));
     }
 
@@ -102,7 +114,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(response, "response");
         requirePositive(retention, "retention");
-        return run(Operation.COMPLETE, "complete " + key,
+        return run(StoreOperation.COMPLETE, "complete " + key,
                 (dialect, connection) -> dialect.complete(connection, tableName, key, owner, response, retention));
     }
 
@@ -110,7 +122,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     public ReleaseResult release(IdempotencyKey key, OwnerToken owner) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(owner, "owner");
-        return run(Operation.RELEASE, "release " + key,
+        return run(StoreOperation.RELEASE, "release " + key,
                 (dialect, connection) -> dialect.release(connection, tableName, key, owner));
     }
 
@@ -119,7 +131,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(owner, "owner");
         requirePositive(lease, "lease");
-        return run(Operation.RENEW, "renew " + key,
+        return run(StoreOperation.RENEW, "renew " + key,
                 (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, null));
     }
 
@@ -129,14 +141,14 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(recoveryPoint, "recoveryPoint");
         requirePositive(lease, "lease");
-        return run(Operation.RENEW, "checkpoint " + key,
+        return run(StoreOperation.CHECKPOINT, "checkpoint " + key,
                 (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, recoveryPoint));
     }
 
     @Override
     public Optional<IdempotencyRecord> find(IdempotencyKey key) {
         Objects.requireNonNull(key, "key");
-        return run(Operation.FIND, "find " + key, (dialect, connection) -> dialect.find(connection, tableName, key));
+        return run(StoreOperation.FIND, "find " + key, (dialect, connection) -> dialect.find(connection, tableName, key));
     }
 
     @Override
@@ -144,21 +156,22 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
         }
-        int deleted = run(Operation.PURGE, "purge expired records",
+        int deleted = run(StoreOperation.PURGE, "purge expired records",
                 (dialect, connection) -> dialect.purgeExpired(connection, tableName, batchSize));
         return new PurgeResult(deleted, batchSize);
     }
 
-    private <T> T run(Operation operation, String description, SqlWork<T> work) {
+    private <T> T run(StoreOperation operation, String description, SqlWork<T> work) {
         SqlDialect dialect = dialect();
         SQLException last = null;
-        int attempts = operation == Operation.CLAIM ? MAX_TRANSACTION_ATTEMPTS : 1;
-        for (int attempt = 1; attempt <= attempts; attempt++) {
+        int attempts = operation == StoreOperation.CLAIM ? MAX_CLAIM_ATTEMPTS : 1;
+        int attempt = 1;
+        for (; attempt <= attempts; attempt++) {
             try {
                 return runOnce(dialect, operation, work);
             } catch (SQLException e) {
                 last = e;
-                if (!dialect.isRetryableClaimFailure(e)) {
+                if (!(e instanceof StaleClaimException || dialect.isRetryableClaimFailure(e)) || attempt == attempts) {
                     break;
                 }
                 backOff(attempt);
@@ -172,7 +185,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
             }
         }
         throw new IdempotencyStoreException("idempotency store could not " + description + " in table " + tableName
-                + " (" + dialect + "): " + last.getMessage(), last);
+                + " (" + dialect + ")" + (attempt > 1 ? " in " + attempt + " attempts" : "") + ": "
+                + last.getMessage(), last);
     }
 
     /**
@@ -184,7 +198,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
      * aborted instead (the failure is attached to the work's own failure, if any, and otherwise reported through
      * {@link System.Logger}, since the work itself was done and committed).
      */
-    private <T> T runOnce(SqlDialect dialect, Operation operation, SqlWork<T> work) throws SQLException {
+    private <T> T runOnce(SqlDialect dialect, StoreOperation operation, SqlWork<T> work) throws SQLException {
         Connection connection = dataSource.getConnection();
         boolean aborted = false;
         Throwable failure = null;

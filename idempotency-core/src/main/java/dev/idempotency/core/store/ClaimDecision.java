@@ -32,14 +32,15 @@ public sealed interface ClaimDecision {
      *
      * @param existing the key's record as the store holds it, expired or not; {@code null} when there is none
      * @param request the claim
-     * @param now the store's clock, read in the same atomic step as {@code existing}
+     * @param now the store's clock, read in the same atomic step as {@code existing}; may be {@code null} when
+     *     {@code existing} is, since a database that finds no row reads no clock with it
      */
     static ClaimDecision decide(IdempotencyRecord existing, ClaimRequest request, Instant now) {
         Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(now, "now");
         if (existing == null) {
             return new Insert();
         }
+        Objects.requireNonNull(now, "now");
         if (!existing.expiresAt().isAfter(now)) {
             return new Reclaim(existing);
         }
