@@ -20,6 +20,7 @@ import dev.idempotency.jdbc.dialect.StaleClaimException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -110,38 +111,33 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     @Override
     public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(response, "response");
         requirePositive(retention, "retention");
-        return run(StoreOperation.COMPLETE, "complete " + key,
+        return fenced(StoreOperation.COMPLETE, key, owner,
                 (dialect, connection) -> dialect.complete(connection, tableName, key, owner, response, retention));
     }
 
     @Override
     public ReleaseResult release(IdempotencyKey key, OwnerToken owner) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
-        return run(StoreOperation.RELEASE, "release " + key,
+        return fenced(StoreOperation.RELEASE, key, owner,
                 (dialect, connection) -> dialect.release(connection, tableName, key, owner));
     }
 
     @Override
     public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
-        requirePositive(lease, "lease");
-        return run(StoreOperation.RENEW, "renew " + key,
-                (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, null));
+        return extendLease(StoreOperation.RENEW, key, owner, lease, null);
     }
 
     @Override
     public RenewResult checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint, Duration lease) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
-        Objects.requireNonNull(recoveryPoint, "recoveryPoint");
+        return extendLease(StoreOperation.CHECKPOINT, key, owner, lease,
+                Objects.requireNonNull(recoveryPoint, "recoveryPoint"));
+    }
+
+    private RenewResult extendLease(StoreOperation operation, IdempotencyKey key, OwnerToken owner, Duration lease,
+            RecoveryPoint recoveryPoint) {
         requirePositive(lease, "lease");
-        return run(StoreOperation.CHECKPOINT, "checkpoint " + key,
+        return fenced(operation, key, owner,
                 (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, recoveryPoint));
     }
 
@@ -159,6 +155,13 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         int deleted = run(StoreOperation.PURGE, "purge expired records",
                 (dialect, connection) -> dialect.purgeExpired(connection, tableName, batchSize));
         return new PurgeResult(deleted, batchSize);
+    }
+
+    /** Runs one of the writes fenced by the owner token: complete, release, renew, checkpoint. */
+    private <T> T fenced(StoreOperation operation, IdempotencyKey key, OwnerToken owner, SqlWork<T> work) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(owner, "owner");
+        return run(operation, operation.name().toLowerCase(Locale.ROOT) + " " + key, work);
     }
 
     private <T> T run(StoreOperation operation, String description, SqlWork<T> work) {

@@ -129,19 +129,12 @@ public abstract class LockingSqlDialect extends SqlDialect {
     }
 
     /**
-     * Runs {@code statement}, whose parameters are a fresh record's: scope, key, fingerprint, owner token, lease
-     * and TTL in milliseconds.
+     * Runs {@code statement}, whose parameters are a fresh record's ({@link #bindFreshRecord}).
      */
     protected void insertFresh(Connection connection, String table, String statement, ClaimRequest request)
             throws SQLException {
-        IdempotencyKey key = request.key();
         try (PreparedStatement ps = connection.prepareStatement(sql(statement, table))) {
-            ps.setString(1, key.scope());
-            ps.setString(2, key.key());
-            ps.setString(3, request.fingerprint().value());
-            ps.setString(4, request.ownerToken().value());
-            ps.setLong(5, toMillis(request.lease()));
-            ps.setLong(6, toMillis(request.ttl()));
+            bindFreshRecord(ps, request);
             ps.executeUpdate();
         }
     }

@@ -218,15 +218,9 @@ public class PostgresDialect extends SqlDialect {
 
     private Row runClaim(Connection connection, String claimSql, ClaimRequest request) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(claimSql)) {
-            IdempotencyKey key = request.key();
-            ps.setString(1, key.scope());
-            ps.setString(2, key.key());
-            ps.setString(3, request.fingerprint().value());
-            ps.setString(4, request.ownerToken().value());
-            ps.setLong(5, toMillis(request.lease()));
-            ps.setLong(6, toMillis(request.ttl()));
-            ps.setString(7, key.scope());
-            ps.setString(8, key.key());
+            int next = bindFreshRecord(ps, request);
+            ps.setString(next, request.key().scope());
+            ps.setString(next + 1, request.key().key());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? readRow(rs) : null;
             }

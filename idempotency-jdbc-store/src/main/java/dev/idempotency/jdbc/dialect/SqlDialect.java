@@ -101,6 +101,21 @@ public abstract class SqlDialect {
     }
 
     /**
+     * Binds a fresh record's parameters, in the order every claim statement here takes them: scope, key,
+     * fingerprint, owner token, lease and TTL in milliseconds. Returns the next parameter index.
+     */
+    protected int bindFreshRecord(PreparedStatement ps, ClaimRequest request) throws SQLException {
+        IdempotencyKey key = request.key();
+        ps.setString(1, key.scope());
+        ps.setString(2, key.key());
+        ps.setString(3, request.fingerprint().value());
+        ps.setString(4, request.ownerToken().value());
+        ps.setLong(5, toMillis(request.lease()));
+        ps.setLong(6, toMillis(request.ttl()));
+        return 7;
+    }
+
+    /**
      * Stores the response and marks the record completed, fenced by the owner token. The new expiry is computed
      * on the database clock and read back.
      */
