@@ -209,8 +209,8 @@ public class PostgresDialect extends SqlDialect {
             row = readLatest(connection, sql(READ_AFTER_CONFLICT, table), request.key());
         }
         if (row == null || claimable(row, request)) {
-            throw new StaleClaimException("the claim of " + request.key() + " met a row that concurrent "
-                    + "transactions kept changing; last seen: "
+            throw new StaleClaimException("the claim of " + request.key() + " saw a row that a concurrent "
+                    + "transaction had changed since; last seen: "
                     + (row == null ? "no row" : "a claimable row " + describe(row.record)));
         }
         return new ClaimDecision.Answer(row.record).result();
