@@ -113,7 +113,7 @@ public final class PgbenchScripts {
                 case FIND -> dialect.find(connection, BenchDatabase.TABLE, key);
             }
         } catch (SQLException expected) {
-            // The recording connection finds no rows, so a claim gives up after its retries; only the text matters.
+            // The recording connection finds no rows, so a claim reports a stale row; only the text matters.
         }
         return sql.get(0);
     }

@@ -1,6 +1,7 @@
 package dev.idempotency.jdbc;
 
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
@@ -14,11 +15,12 @@ import dev.idempotency.core.store.ReleaseResult;
 import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.jdbc.dialect.SqlDialect;
-import dev.idempotency.jdbc.dialect.SqlDialect.Operation;
 import dev.idempotency.jdbc.dialect.SqlDialects;
+import dev.idempotency.jdbc.dialect.StaleClaimException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -42,14 +44,25 @@ import javax.sql.DataSource;
  * }</pre>
  *
  * <p>The table comes from the schema files shipped next to this class, applied with {@link JdbcIdempotencySchema},
- * Flyway ({@code classpath:dev/idempotency/jdbc/flyway/{vendor}}) or by hand. {@link SQLException}s, and runtime
+ * Flyway ({@code classpath:dev/idempotency/jdbc/flyway/{vendor}}) or by hand. A claim that the database rolled
+ * back as a deadlock or a lost race, or that saw a row a concurrent transaction had just changed, runs again here,
+ * up to 10 times in all; no dialect retries on its own. {@link SQLException}s, and runtime
  * exceptions a dialect throws (a row it cannot map), surface as {@link IdempotencyStoreException}s naming the
  * operation, key and table.
  */
 public final class JdbcIdempotencyStore implements IdempotencyStore {
 
-    /** How often a claim transaction that the database rolled back as a deadlock or lost race is run again. */
-    static final int MAX_TRANSACTION_ATTEMPTS = 10;
+    /**
+     * How often a claim is run at most, when the database rolled it back as a deadlock or a lost race, or when it
+     * saw a row that a concurrent transaction had changed ({@link StaleClaimException}).
+     *
+     * <p>Retries live here, and only here, because the store is the one layer that can run a claim again from a
+     * clean start: it owns the transaction, so it rolls back what a lock-then-decide dialect did, hands back the
+     * connection, waits a jittered moment so the losers of one race do not collide again in lockstep, and begins
+     * anew. A dialect only says whether a failure may be retried ({@link SqlDialect#isRetryableClaimFailure}, or
+     * by throwing {@link StaleClaimException}); it never loops on its own.
+     */
+    static final int MAX_CLAIM_ATTEMPTS = 10;
 
     private static final System.Logger LOG = System.getLogger(JdbcIdempotencyStore.class.getName());
 
@@ -92,51 +105,46 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     @Override
     public ClaimResult claim(ClaimRequest request) {
         Objects.requireNonNull(request, "request");
-        return run(Operation.CLAIM, "claim " + request.key(),
+        return run(StoreOperation.CLAIM, "claim " + request.key(),
                 (dialect, connection) -> dialect.claim(connection, tableName, request));
     }
 
     @Override
     public CompleteResult complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration retention) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(response, "response");
         requirePositive(retention, "retention");
-        return run(Operation.COMPLETE, "complete " + key,
+        return fenced(StoreOperation.COMPLETE, key, owner,
                 (dialect, connection) -> dialect.complete(connection, tableName, key, owner, response, retention));
     }
 
     @Override
     public ReleaseResult release(IdempotencyKey key, OwnerToken owner) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
-        return run(Operation.RELEASE, "release " + key,
+        return fenced(StoreOperation.RELEASE, key, owner,
                 (dialect, connection) -> dialect.release(connection, tableName, key, owner));
     }
 
     @Override
     public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
-        requirePositive(lease, "lease");
-        return run(Operation.RENEW, "renew " + key,
-                (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, null));
+        return extendLease(StoreOperation.RENEW, key, owner, lease, null);
     }
 
     @Override
     public RenewResult checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint, Duration lease) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(owner, "owner");
-        Objects.requireNonNull(recoveryPoint, "recoveryPoint");
+        return extendLease(StoreOperation.CHECKPOINT, key, owner, lease,
+                Objects.requireNonNull(recoveryPoint, "recoveryPoint"));
+    }
+
+    private RenewResult extendLease(StoreOperation operation, IdempotencyKey key, OwnerToken owner, Duration lease,
+            RecoveryPoint recoveryPoint) {
         requirePositive(lease, "lease");
-        return run(Operation.RENEW, "checkpoint " + key,
+        return fenced(operation, key, owner,
                 (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, recoveryPoint));
     }
 
     @Override
     public Optional<IdempotencyRecord> find(IdempotencyKey key) {
         Objects.requireNonNull(key, "key");
-        return run(Operation.FIND, "find " + key, (dialect, connection) -> dialect.find(connection, tableName, key));
+        return run(StoreOperation.FIND, "find " + key, (dialect, connection) -> dialect.find(connection, tableName, key));
     }
 
     @Override
@@ -144,21 +152,29 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
         }
-        int deleted = run(Operation.PURGE, "purge expired records",
+        int deleted = run(StoreOperation.PURGE, "purge expired records",
                 (dialect, connection) -> dialect.purgeExpired(connection, tableName, batchSize));
         return new PurgeResult(deleted, batchSize);
     }
 
-    private <T> T run(Operation operation, String description, SqlWork<T> work) {
+    /** Runs one of the writes fenced by the owner token: complete, release, renew, checkpoint. */
+    private <T> T fenced(StoreOperation operation, IdempotencyKey key, OwnerToken owner, SqlWork<T> work) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(owner, "owner");
+        return run(operation, operation.name().toLowerCase(Locale.ROOT) + " " + key, work);
+    }
+
+    private <T> T run(StoreOperation operation, String description, SqlWork<T> work) {
         SqlDialect dialect = dialect();
         SQLException last = null;
-        int attempts = operation == Operation.CLAIM ? MAX_TRANSACTION_ATTEMPTS : 1;
-        for (int attempt = 1; attempt <= attempts; attempt++) {
+        int attempts = operation == StoreOperation.CLAIM ? MAX_CLAIM_ATTEMPTS : 1;
+        int attempt = 1;
+        for (; attempt <= attempts; attempt++) {
             try {
                 return runOnce(dialect, operation, work);
             } catch (SQLException e) {
                 last = e;
-                if (!dialect.isRetryableClaimFailure(e)) {
+                if (!(e instanceof StaleClaimException || dialect.isRetryableClaimFailure(e)) || attempt == attempts) {
                     break;
                 }
                 backOff(attempt);
@@ -172,7 +188,8 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
             }
         }
         throw new IdempotencyStoreException("idempotency store could not " + description + " in table " + tableName
-                + " (" + dialect + "): " + last.getMessage(), last);
+                + " (" + dialect + ")" + (attempt > 1 ? " in " + attempt + " attempts" : "") + ": "
+                + last.getMessage(), last);
     }
 
     /**
@@ -184,7 +201,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
      * aborted instead (the failure is attached to the work's own failure, if any, and otherwise reported through
      * {@link System.Logger}, since the work itself was done and committed).
      */
-    private <T> T runOnce(SqlDialect dialect, Operation operation, SqlWork<T> work) throws SQLException {
+    private <T> T runOnce(SqlDialect dialect, StoreOperation operation, SqlWork<T> work) throws SQLException {
         Connection connection = dataSource.getConnection();
         boolean aborted = false;
         Throwable failure = null;

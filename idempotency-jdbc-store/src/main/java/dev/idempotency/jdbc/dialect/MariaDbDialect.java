@@ -1,10 +1,7 @@
 package dev.idempotency.jdbc.dialect;
 
-import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.store.ClaimRequest;
-import dev.idempotency.core.store.ClaimResult;
-import dev.idempotency.core.store.IdempotencyRecord;
-import dev.idempotency.core.store.IdempotencyStatus;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,30 +23,15 @@ import java.util.regex.Pattern;
  * <p>Times are {@code DATETIME(6)} holding UTC, written with {@code UTC_TIMESTAMP(6)} (fixed for one statement) and
  * read back as UTC, so neither the server's nor the session's time zone shifts them.
  *
- * <p>The claim runs as a short READ COMMITTED transaction that takes the row lock first and decides second, so
- * that its correctness does not depend on how the server evaluates the assignments of an upsert (MySQL assigns left
- * to right, each assignment seeing the ones before it; MariaDB does the same unless {@code sql_mode} contains
- * {@code SIMULTANEOUS_ASSIGNMENT}, under which every assignment sees the old row):
- * <ol>
- *   <li>{@code INSERT ... ON DUPLICATE KEY UPDATE scope = scope} inserts a fresh record when the key is free, and
- *       otherwise changes nothing but takes the existing row's exclusive lock. Concurrent claims of the key wait
- *       here until this transaction ends.</li>
- *   <li>{@code SELECT ... FOR UPDATE}, together with {@code UTC_TIMESTAMP(6)}, reads the locked row. If it carries
- *       this claim's token, the insert won: a fresh record.</li>
- *   <li>A row whose TTL passed is overwritten with a fresh record by a plain {@code UPDATE} that sets every column
- *       to an explicit value (not a takeover).</li>
- *   <li>An in-progress row with an expired lease and the same fingerprint is taken over by a plain {@code UPDATE}:
- *       new token and lease, the expiry pushed out to cover the lease; fingerprint, creation time and recovery
- *       point kept.</li>
- *   <li>Otherwise the row is the answer: completed or in progress.</li>
- * </ol>
- * The updates are fenced by the token just read and no assignment reads a column that another assignment of the
- * same statement writes, so either assignment mode gives the same row. An acquired record is read back in the same
- * transaction. A deadlock between concurrent inserts of one new key, which InnoDB can report, rolls the whole
- * transaction back, and the store runs the claim again.
- *
- * <p>MySQL has no {@code RETURNING} on updates, so complete and renew read back the times they wrote in their
- * transaction.
+ * <p>The claim locks then decides ({@link LockingSqlDialect}), in a short READ COMMITTED transaction, so that its
+ * correctness does not depend on how the server evaluates the assignments of an upsert (MySQL assigns left to
+ * right, each assignment seeing the ones before it; MariaDB does the same unless {@code sql_mode} contains
+ * {@code SIMULTANEOUS_ASSIGNMENT}, under which every assignment sees the old row). The lock is taken by
+ * {@code INSERT ... ON DUPLICATE KEY UPDATE scope = scope}, which inserts a fresh record when the key is free and
+ * otherwise changes nothing but takes the existing row's exclusive lock, then read by {@code SELECT ... FOR UPDATE}
+ * together with {@code UTC_TIMESTAMP(6)}. Concurrent claims of the key wait on the insert until this transaction
+ * ends. A deadlock between concurrent inserts of one new key, which InnoDB can report, rolls the whole transaction
+ * back, and the store runs the claim again.
  *
  * <p>The purge runs in READ COMMITTED (no gap locks, so it does not hold up claims of new keys). Where the server
  * has {@code SKIP LOCKED} (MariaDB 10.6+, MySQL 8.0+; read from the server version once), it picks a bounded batch
@@ -57,7 +39,7 @@ import java.util.regex.Pattern;
  * row that a claim or a fenced write holds. On older servers it falls back to {@code DELETE ... LIMIT}, which does
  * wait on such a row until its holder commits (or until {@code innodb_lock_wait_timeout}).
  */
-public class MariaDbDialect extends SqlDialect {
+public class MariaDbDialect extends LockingSqlDialect {
 
     private static final String INSERT_OR_LOCK = """
             INSERT INTO {table} (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
@@ -66,35 +48,6 @@ public class MariaDbDialect extends SqlDialect {
             VALUES (?, ?, ?, 'IN_PROGRESS', ?, {nowPlusMillis}, NULL, NULL, NULL, NULL, NULL,
                     UTC_TIMESTAMP(6), {nowPlusMillis}, NULL)
             ON DUPLICATE KEY UPDATE scope = scope""";
-
-    private static final String READ_LOCKED = """
-            SELECT %s, UTC_TIMESTAMP(6) AS db_now
-              FROM {table}
-             WHERE scope = ? AND idempotency_key = ?
-               FOR UPDATE""".formatted(COLUMNS);
-
-    private static final String RECLAIM_EXPIRED = """
-            UPDATE {table}
-               SET fingerprint = ?,
-                   status = 'IN_PROGRESS',
-                   owner_token = ?,
-                   lease_expires_at = {nowPlusMillis},
-                   response_status = NULL,
-                   response_headers = NULL,
-                   response_body = NULL,
-                   recovery_phase = NULL,
-                   recovery_payload = NULL,
-                   created_at = UTC_TIMESTAMP(6),
-                   expires_at = {nowPlusMillis},
-                   completed_at = NULL
-             WHERE scope = ? AND idempotency_key = ? AND owner_token = ?""";
-
-    private static final String TAKE_OVER = """
-            UPDATE {table}
-               SET owner_token = ?,
-                   lease_expires_at = {nowPlusMillis},
-                   expires_at = GREATEST(expires_at, {nowPlusMillis})
-             WHERE scope = ? AND idempotency_key = ? AND owner_token = ? AND status = 'IN_PROGRESS'""";
 
     private static final String PURGE = """
             DELETE FROM {table}
@@ -110,9 +63,6 @@ public class MariaDbDialect extends SqlDialect {
 
     /** How many picked keys one delete statement names. */
     private static final int DELETE_CHUNK = 500;
-
-    /** How often the claim repeats when the locked read finds no row, which the insert's lock should rule out. */
-    private static final int MAX_CLAIM_ATTEMPTS = 3;
 
     /** Whether the server has {@code SKIP LOCKED}; read from the first purge's connection. */
     private volatile Boolean skipLocked;
@@ -134,10 +84,10 @@ public class MariaDbDialect extends SqlDialect {
         return "TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(6))";
     }
 
+    /** Also the purge, whose pick and delete must see each other's locks. */
     @Override
-    public boolean needsTransaction(Operation operation) {
-        return operation == Operation.CLAIM || operation == Operation.COMPLETE || operation == Operation.RENEW
-                || operation == Operation.PURGE;
+    public boolean needsTransaction(StoreOperation operation) {
+        return super.needsTransaction(operation) || operation == StoreOperation.PURGE;
     }
 
     /** READ COMMITTED: no gap locks, so claims of neighbouring new keys and the purge do not block each other. */
@@ -153,100 +103,15 @@ public class MariaDbDialect extends SqlDialect {
     }
 
     @Override
-    public ClaimResult claim(Connection connection, String table, ClaimRequest request) throws SQLException {
-        IdempotencyKey key = request.key();
-        for (int attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
-            insertOrLock(connection, table, request);
-            Locked locked = readLocked(connection, table, key);
-            if (locked == null) {
-                continue;
-            }
-            IdempotencyRecord record = locked.record;
-            if (record.ownerToken().equals(request.ownerToken())) {
-                return new ClaimResult.Acquired(record, false);
-            }
-            if (!record.expiresAt().isAfter(locked.dbNow)) {
-                reclaimExpired(connection, table, request, record);
-                return new ClaimResult.Acquired(readAcquired(connection, table, request), false);
-            }
-            if (record.status() == IdempotencyStatus.IN_PROGRESS
-                    && !record.leaseExpiresAt().isAfter(locked.dbNow)
-                    && record.fingerprint().equals(request.fingerprint())) {
-                takeOver(connection, table, request, record);
-                return new ClaimResult.Acquired(readAcquired(connection, table, request), true);
-            }
-            return record.isCompleted() ? new ClaimResult.AlreadyCompleted(record) : new ClaimResult.InProgress(record);
+    protected LockedRow lockRow(Connection connection, String table, ClaimRequest request) throws SQLException {
+        insertFresh(connection, table, INSERT_OR_LOCK, request);
+        LockedRow locked = readLocked(connection, table, request.key());
+        if (locked.record() == null) {
+            // The insert's lock should rule this out; if it happens anyway, running the claim again is safe.
+            throw new StaleClaimException("the record " + request.key()
+                    + " vanished between the claim's insert and its locked read");
         }
-        throw new SQLException("the record " + key + " kept vanishing between the claim's insert and its locked read");
-    }
-
-    private void insertOrLock(Connection connection, String table, ClaimRequest request) throws SQLException {
-        IdempotencyKey key = request.key();
-        try (PreparedStatement ps = connection.prepareStatement(sql(INSERT_OR_LOCK, table))) {
-            ps.setString(1, key.scope());
-            ps.setString(2, key.key());
-            ps.setString(3, request.fingerprint().value());
-            ps.setString(4, request.ownerToken().value());
-            ps.setLong(5, toMillis(request.lease()));
-            ps.setLong(6, toMillis(request.ttl()));
-            ps.executeUpdate();
-        }
-    }
-
-    private Locked readLocked(Connection connection, String table, IdempotencyKey key) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(sql(READ_LOCKED, table))) {
-            ps.setString(1, key.scope());
-            ps.setString(2, key.key());
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new Locked(readRecord(rs), readInstant(rs, "db_now")) : null;
-            }
-        }
-    }
-
-    private void reclaimExpired(Connection connection, String table, ClaimRequest request, IdempotencyRecord old)
-            throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(sql(RECLAIM_EXPIRED, table))) {
-            ps.setString(1, request.fingerprint().value());
-            ps.setString(2, request.ownerToken().value());
-            ps.setLong(3, toMillis(request.lease()));
-            ps.setLong(4, toMillis(request.ttl()));
-            ps.setString(5, request.key().scope());
-            ps.setString(6, request.key().key());
-            ps.setString(7, old.ownerToken().value());
-            requireOneRow(ps.executeUpdate(), request.key());
-        }
-    }
-
-    private void takeOver(Connection connection, String table, ClaimRequest request, IdempotencyRecord old)
-            throws SQLException {
-        long leaseMillis = toMillis(request.lease());
-        try (PreparedStatement ps = connection.prepareStatement(sql(TAKE_OVER, table))) {
-            ps.setString(1, request.ownerToken().value());
-            ps.setLong(2, leaseMillis);
-            ps.setLong(3, leaseMillis);
-            ps.setString(4, request.key().scope());
-            ps.setString(5, request.key().key());
-            ps.setString(6, old.ownerToken().value());
-            requireOneRow(ps.executeUpdate(), request.key());
-        }
-    }
-
-    private IdempotencyRecord readAcquired(Connection connection, String table, ClaimRequest request)
-            throws SQLException {
-        Locked locked = readLocked(connection, table, request.key());
-        if (locked == null || !locked.record.ownerToken().equals(request.ownerToken())) {
-            throw new SQLException("the record " + request.key() + " claimed by owner " + request.ownerToken()
-                    + " changed within the claim's own transaction");
-        }
-        return locked.record;
-    }
-
-    private static void requireOneRow(int updated, IdempotencyKey key) throws SQLException {
-        // The row is locked by this transaction since the locked read, so the fenced update cannot miss it.
-        if (updated != 1) {
-            throw new SQLException("the locked record " + key + " changed under the claim's lock (" + updated
-                    + " rows updated)");
-        }
+        return locked;
     }
 
     @Override
@@ -322,5 +187,4 @@ public class MariaDbDialect extends SqlDialect {
         return value == null ? null : value.toInstant(ZoneOffset.UTC);
     }
 
-    private record Locked(IdempotencyRecord record, Instant dbNow) {}
 }

@@ -1,11 +1,11 @@
 package dev.idempotency.jdbc.dialect;
 
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.store.ClaimDecision;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
 import dev.idempotency.core.store.IdempotencyRecord;
-import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.RecoveryPoint;
 import dev.idempotency.core.store.RenewResult;
@@ -75,9 +75,10 @@ import java.time.Instant;
  *       earlier because the old lease (at least one millisecond) ran out.</li>
  *   <li>The second branch reads the statement's snapshot. Under READ COMMITTED, {@code ON CONFLICT} may meet a row
  *       committed after that snapshot, which the second branch cannot see (or sees in an older version). Then the
- *       result is empty, or a row that looks claimable; only in that case the store reads the row again in a new
- *       statement and, if that row is gone or claimable after all, runs the claim again (at most
- *       {@value #MAX_CLAIM_ATTEMPTS} times).</li>
+ *       result is empty, or a row that looks claimable; only in that case the dialect reads the row again in a new
+ *       statement and, if that row is gone or claimable after all, throws {@link StaleClaimException}, and the
+ *       store runs the claim again. Whether a row is claimable is {@link ClaimDecision}'s rule, the one the
+ *       statement's {@code WHERE} writes in SQL.</li>
  * </ol>
  *
  * <p>Complete, renew and checkpoint use {@code RETURNING} to hand back the times the database computed, in the same
@@ -85,9 +86,6 @@ import java.time.Instant;
  * row a claim holds.
  */
 public class PostgresDialect extends SqlDialect {
-
-    /** How often a claim is re-run when concurrent commits keep hiding the row from the statement snapshot. */
-    public static final int MAX_CLAIM_ATTEMPTS = 5;
 
     private static final String RETURNED_COLUMNS = """
             scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at, response_status, \
@@ -200,42 +198,29 @@ public class PostgresDialect extends SqlDialect {
 
     @Override
     public ClaimResult claim(Connection connection, String table, ClaimRequest request) throws SQLException {
-        String claimSql = sql(CLAIM, table);
-        String readSql = sql(READ_AFTER_CONFLICT, table);
-        String seen = "nothing";
-        for (int attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
-            Row row = runClaim(connection, claimSql, request);
-            if (row != null && row.acquired) {
-                boolean takeover = !row.record.createdAt().equals(row.dbNow);
-                return new ClaimResult.Acquired(row.record, takeover);
-            }
-            if (row == null || claimable(row, request)) {
-                // The row was committed after this statement's snapshot, so the snapshot missed it or saw an
-                // older version. A new statement sees the latest committed version.
-                row = readLatest(connection, readSql, request.key());
-            }
-            if (row != null && !claimable(row, request)) {
-                return row.record.isCompleted()
-                        ? new ClaimResult.AlreadyCompleted(row.record)
-                        : new ClaimResult.InProgress(row.record);
-            }
-            seen = row == null ? "no row" : "a claimable row " + describe(row.record);
+        Row row = runClaim(connection, sql(CLAIM, table), request);
+        if (row != null && row.acquired) {
+            boolean takeover = !row.record.createdAt().equals(row.dbNow);
+            return new ClaimResult.Acquired(row.record, takeover);
         }
-        throw new SQLException("claim of " + request.key() + " did not settle after " + MAX_CLAIM_ATTEMPTS
-                + " attempts; concurrent transactions kept changing the row; last seen: " + seen);
+        if (row == null || claimable(row, request)) {
+            // The row was committed after this statement's snapshot, so the snapshot missed it or saw an older
+            // version. A new statement sees the latest committed version.
+            row = readLatest(connection, sql(READ_AFTER_CONFLICT, table), request.key());
+        }
+        if (row == null || claimable(row, request)) {
+            throw new StaleClaimException("the claim of " + request.key() + " saw a row that a concurrent "
+                    + "transaction had changed since; last seen: "
+                    + (row == null ? "no row" : "a claimable row " + describe(row.record)));
+        }
+        return new ClaimDecision.Answer(row.record).result();
     }
 
     private Row runClaim(Connection connection, String claimSql, ClaimRequest request) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(claimSql)) {
-            IdempotencyKey key = request.key();
-            ps.setString(1, key.scope());
-            ps.setString(2, key.key());
-            ps.setString(3, request.fingerprint().value());
-            ps.setString(4, request.ownerToken().value());
-            ps.setLong(5, toMillis(request.lease()));
-            ps.setLong(6, toMillis(request.ttl()));
-            ps.setString(7, key.scope());
-            ps.setString(8, key.key());
+            int next = bindFreshRecord(ps, request);
+            ps.setString(next, request.key().scope());
+            ps.setString(next + 1, request.key().key());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? readRow(rs) : null;
             }
@@ -268,13 +253,7 @@ public class PostgresDialect extends SqlDialect {
 
     /** Whether a claim with this request would have won the row as seen; then what was seen is stale. */
     private static boolean claimable(Row row, ClaimRequest request) {
-        IdempotencyRecord record = row.record;
-        if (!record.expiresAt().isAfter(row.dbNow)) {
-            return true;
-        }
-        return record.status() == IdempotencyStatus.IN_PROGRESS
-                && !record.leaseExpiresAt().isAfter(row.dbNow)
-                && record.fingerprint().equals(request.fingerprint());
+        return ClaimDecision.decide(row.record, request, row.dbNow).acquires();
     }
 
     private static String describe(IdempotencyRecord record) {

@@ -1,6 +1,7 @@
 package dev.idempotency.jdbc.dialect;
 
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
@@ -28,8 +29,9 @@ import java.util.Optional;
  * <p>Only the claim really differs between databases: it must be one atomic arbiter, and each database offers a
  * different tool for that (PostgreSQL's {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE}, the row lock that
  * MySQL's {@code INSERT ... ON DUPLICATE KEY UPDATE} takes and {@code SELECT ... FOR UPDATE} reads, H2's row lock
- * under {@code SELECT ... FOR UPDATE}). So each dialect
- * owns {@link #claim}. The fenced writes (complete, renew, checkpoint, release), the read and the purge are written
+ * under {@code SELECT ... FOR UPDATE}). So each dialect owns {@link #claim}; the ones that lock the row first and
+ * decide second share {@link LockingSqlDialect}, and every claim follows
+ * {@link dev.idempotency.core.store.ClaimDecision}. The fenced writes (complete, renew, checkpoint, release), the read and the purge are written
  * once here, in terms of two expressions a dialect supplies: the database clock ({@link #now()}) and "the clock
  * plus a number of milliseconds" ({@link #nowPlusMillis()}). Durations travel as milliseconds and are added on the
  * database, so application servers whose clocks disagree still agree on every lease and expiry.
@@ -77,7 +79,7 @@ public abstract class SqlDialect {
      * Whether {@code operation} needs the store to run it in a transaction of its own because it issues more than
      * one statement that must see each other's locks. Autocommit suffices for single statements.
      */
-    public boolean needsTransaction(Operation operation) {
+    public boolean needsTransaction(StoreOperation operation) {
         return false;
     }
 
@@ -89,18 +91,28 @@ public abstract class SqlDialect {
         return -1;
     }
 
-    /** The operations a store runs, so a dialect can say which of them need a transaction. */
-    public enum Operation {
-        CLAIM, COMPLETE, RELEASE, RENEW, FIND, PURGE
-    }
-
     /**
      * Whether a failed claim transaction may simply be run again: a deadlock victim, a lock wait that timed out, or
      * a lost race to insert the key, all of which the database rolled back entirely. PostgreSQL's claim never
-     * needs this.
+     * needs this. A {@link StaleClaimException} is always run again, whatever this says.
      */
     public boolean isRetryableClaimFailure(SQLException e) {
         return false;
+    }
+
+    /**
+     * Binds a fresh record's parameters, in the order every claim statement here takes them: scope, key,
+     * fingerprint, owner token, lease and TTL in milliseconds. Returns the next parameter index.
+     */
+    protected int bindFreshRecord(PreparedStatement ps, ClaimRequest request) throws SQLException {
+        IdempotencyKey key = request.key();
+        ps.setString(1, key.scope());
+        ps.setString(2, key.key());
+        ps.setString(3, request.fingerprint().value());
+        ps.setString(4, request.ownerToken().value());
+        ps.setLong(5, toMillis(request.lease()));
+        ps.setLong(6, toMillis(request.ttl()));
+        return 7;
     }
 
     /**

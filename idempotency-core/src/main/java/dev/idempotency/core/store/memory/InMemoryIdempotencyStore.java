@@ -1,6 +1,7 @@
 package dev.idempotency.core.store.memory;
 
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.store.ClaimDecision;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A store in a {@link ConcurrentHashMap}, for tests and single-instance applications.
  *
  * <p>Every operation is one atomic {@code compute} on the key's entry, which gives the same guarantees as the
- * database stores within one JVM. Records are lost on restart and are not shared between instances, so two
+ * database stores within one JVM; inside it, a claim follows {@link ClaimDecision}. Records are lost on restart and are not shared between instances, so two
  * instances behind a load balancer would each execute the same request: use a shared store for that.
  *
  * <p>The store holds at most {@code maxRecords} records ({@value #DEFAULT_MAX_RECORDS} by default), so callers
@@ -86,31 +87,24 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         ClaimResult[] result = new ClaimResult[1];
         records.compute(request.key(), (key, existing) -> {
             Instant now = clock.instant();
-            if (existing == null || !existing.expiresAt().isAfter(now)) {
-                if (existing == null && !reservePlace()) {
-                    throw new IdempotencyStoreException("The in-memory idempotency store is full (" + maxRecords
-                            + " records, none expired); " + key + " was not claimed. Raise its bound or use a shared store.");
-                }
-                IdempotencyRecord fresh = new IdempotencyRecord(key, request.fingerprint(), IdempotencyStatus.IN_PROGRESS,
-                        request.ownerToken(), now.plus(request.lease()), null, null, now, now.plus(request.ttl()));
-                result[0] = new ClaimResult.Acquired(fresh, false);
-                return tracked(fresh);
-            }
-            if (existing.isCompleted()) {
-                result[0] = new ClaimResult.AlreadyCompleted(existing);
+            ClaimDecision decision = ClaimDecision.decide(existing, request, now);
+            if (decision instanceof ClaimDecision.Answer answer) {
+                result[0] = answer.result();
                 return existing;
             }
-            boolean leaseExpired = !existing.leaseExpiresAt().isAfter(now);
-            if (leaseExpired && existing.fingerprint().equals(request.fingerprint())) {
-                Instant leaseEnd = now.plus(request.lease());
-                IdempotencyRecord takenOver = new IdempotencyRecord(key, existing.fingerprint(), IdempotencyStatus.IN_PROGRESS,
-                        request.ownerToken(), leaseEnd, null, existing.recoveryPoint(), existing.createdAt(),
-                        later(existing.expiresAt(), leaseEnd));
-                result[0] = new ClaimResult.Acquired(takenOver, true);
-                return tracked(takenOver);
+            if (decision instanceof ClaimDecision.Insert && !reservePlace()) {
+                throw new IdempotencyStoreException("The in-memory idempotency store is full (" + maxRecords
+                        + " records, none expired); " + key + " was not claimed. Raise its bound or use a shared store.");
             }
-            result[0] = new ClaimResult.InProgress(existing);
-            return existing;
+            Instant leaseEnd = now.plus(request.lease());
+            IdempotencyRecord acquired = decision instanceof ClaimDecision.Takeover
+                    ? new IdempotencyRecord(key, existing.fingerprint(), IdempotencyStatus.IN_PROGRESS,
+                            request.ownerToken(), leaseEnd, null, existing.recoveryPoint(), existing.createdAt(),
+                            later(existing.expiresAt(), leaseEnd))
+                    : new IdempotencyRecord(key, request.fingerprint(), IdempotencyStatus.IN_PROGRESS,
+                            request.ownerToken(), leaseEnd, null, null, now, now.plus(request.ttl()));
+            result[0] = new ClaimResult.Acquired(acquired, decision instanceof ClaimDecision.Takeover);
+            return tracked(acquired);
         });
         return result[0];
     }
