@@ -26,7 +26,10 @@ import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.request.MockHttpServletRequestBuilder;
 import org.springframework.test.web.servlet.setup.DefaultMockMvcBuilder;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 import org.springframework.web.servlet.config.annotation.EnableWebMvc;
@@ -44,6 +47,27 @@ final class FilterTestSupport {
 
     /** The scope of {@link #USER}'s keys on principal-scoped handlers. */
     static final String SCOPE = "principal:" + USER;
+
+    static final String PROBLEM_JSON = "application/problem+json";
+
+    /** A POST of {@code json} to the protected {@code /orders}, with the key unless it is null. */
+    static MockHttpServletRequestBuilder order(String key, String json) {
+        MockHttpServletRequestBuilder request = post("/orders").contentType(MediaType.APPLICATION_JSON).content(json);
+        return key == null ? request : request.header("Idempotency-Key", key);
+    }
+
+    static MockHttpServletResponse send(MockMvc mvc, MockHttpServletRequestBuilder request) throws Exception {
+        return mvc.perform(request).andReturn().getResponse();
+    }
+
+    /** {@link #send} for lambdas that cannot throw checked exceptions, such as a {@code CompletableFuture}'s task. */
+    static MockHttpServletResponse sendUnchecked(MockMvc mvc, MockHttpServletRequestBuilder request) {
+        try {
+            return send(mvc, request);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     @Configuration(proxyBeanMethods = false)
     @EnableWebMvc
