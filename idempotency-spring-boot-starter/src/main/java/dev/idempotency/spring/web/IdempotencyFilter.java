@@ -78,7 +78,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
 
     /** Marks a replayed response, as Stripe does. */
-    public static final String REPLAYED_HEADER = ResponseReplayer.REPLAYED_HEADER;
+    static final String REPLAYED_HEADER = ResponseReplayer.REPLAYED_HEADER;
 
     /**
      * Request attribute holding the {@link IdempotencyKey} (scope and key) that the filter claimed for the handler

@@ -99,27 +99,18 @@ final class JsonStrings {
      */
     private static void copyUtf8Sequence(JsonCursor json, int lead) {
         int continuations;
-        int min = 0x80;
-        int max = 0xBF;
         if (lead >= 0xC2 && lead <= 0xDF) {
             continuations = 1;
         } else if (lead >= 0xE0 && lead <= 0xEF) {
             continuations = 2;
-            if (lead == 0xE0) {
-                min = 0xA0;
-            } else if (lead == 0xED) {
-                max = 0x9F;
-            }
         } else if (lead >= 0xF0 && lead <= 0xF4) {
             continuations = 3;
-            if (lead == 0xF0) {
-                min = 0x90;
-            } else if (lead == 0xF4) {
-                max = 0x8F;
-            }
         } else {
             throw notUtf8(json);
         }
+        // The range of the second byte: narrower after E0 (overlong), ED (surrogates), F0 (overlong), F4 (> U+10FFFF).
+        int min = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+        int max = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
         if (json.pos + continuations >= json.in.length) {
             throw notUtf8(json);
         }
