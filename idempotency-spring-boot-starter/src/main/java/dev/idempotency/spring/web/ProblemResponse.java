@@ -34,10 +34,6 @@ final class ProblemResponse {
         return this;
     }
 
-    int status() {
-        return status;
-    }
-
     String toJson() {
         StringBuilder json = new StringBuilder(256).append('{');
         member(json, "type", problem.type().toString());

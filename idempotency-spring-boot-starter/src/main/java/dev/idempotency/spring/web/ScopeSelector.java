@@ -2,6 +2,7 @@ package dev.idempotency.spring.web;
 
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.spring.Idempotent;
+import dev.idempotency.spring.IdempotencyProblem;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
@@ -78,7 +79,7 @@ final class ScopeSelector {
                     + "(idempotency.anonymous=global): clients can replay each other's responses. " + advice);
         } else {
             log.info("@Idempotent " + method + " uses the principal scope, but a request reached it without an "
-                    + "authenticated principal: answered " + properties.getStatus().getPrincipalRequired()
+                    + "authenticated principal: answered " + properties.getStatus().of(IdempotencyProblem.PRINCIPAL_REQUIRED)
                     + " principal-required. " + advice);
         }
     }
