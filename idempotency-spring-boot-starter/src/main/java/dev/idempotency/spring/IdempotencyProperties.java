@@ -394,6 +394,22 @@ public class IdempotencyProperties {
          */
         private int principalRequired = 401;
 
+        /** The status the filter answers {@code problem} with. */
+        public int of(IdempotencyProblem problem) {
+            return switch (problem) {
+                case KEY_MISSING -> keyMissing;
+                case KEY_INVALID -> keyInvalid;
+                case KEY_IN_USE -> keyInUse;
+                case KEY_REUSED -> keyReused;
+                case REQUEST_TOO_LARGE -> requestTooLarge;
+                case INVALID_JSON -> invalidJson;
+                case INVALID_MULTIPART -> invalidMultipart;
+                case RESPONSE_NOT_REPLAYABLE -> responseNotReplayable;
+                case STORE_UNAVAILABLE -> storeUnavailable;
+                case PRINCIPAL_REQUIRED -> principalRequired;
+            };
+        }
+
         public int getPrincipalRequired() {
             return principalRequired;
         }

@@ -261,13 +261,9 @@ final class HandlerRun implements AsyncListener {
 
     /** Releases the key after a failure that sent the client nothing of the work's result. */
     private void release(Throwable failure) {
-        synchronized (this) {
-            if (settled) {
-                return;
-            }
-            settled = true;
+        if (!startSettling()) {
+            return;
         }
-        cancelLimit();
         try {
             claim.abandon(failure);
         } finally {
@@ -281,14 +277,22 @@ final class HandlerRun implements AsyncListener {
         settle(HttpResult.notReplayable(sentStatus, Map.of(), NotReplayableReason.OUTCOME_UNKNOWN));
     }
 
-    private void settle(HttpResult result) {
+    /** Marks the run settled and cancels its work limit; false when another path settled it first. */
+    private boolean startSettling() {
         synchronized (this) {
             if (settled) {
-                return;
+                return false;
             }
             settled = true;
         }
         cancelLimit();
+        return true;
+    }
+
+    private void settle(HttpResult result) {
+        if (!startSettling()) {
+            return;
+        }
         try {
             report.settled(claim.finish(result), Duration.ofNanos(System.nanoTime() - startNanos));
         } catch (RuntimeException | Error e) {

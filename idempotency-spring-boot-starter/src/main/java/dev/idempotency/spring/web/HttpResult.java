@@ -1,11 +1,14 @@
 package dev.idempotency.spring.web;
 
+import dev.idempotency.core.OutcomePolicy;
 import dev.idempotency.core.ResultCodec;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.spring.NotReplayableReason;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a protected handler produced: the parts of the response that are stored for replay, or, for a response that
@@ -46,6 +49,18 @@ record HttpResult(int status, Map<String, List<String>> headers, byte[] body, No
             return new HttpResult(stored.status(), headers, new byte[0], reason(marker));
         }
     };
+
+    /**
+     * Which results are stored: work that ran is never released because its response cannot be replayed, only
+     * failures the client may retry are (5xx unless {@code storeServerErrors}, and the release statuses). Work that
+     * finished after its request ended has no response to judge, so it is stored.
+     */
+    static OutcomePolicy<HttpResult> outcomePolicy(Collection<Integer> releaseStatuses, boolean storeServerErrors) {
+        Set<Integer> released = Set.copyOf(releaseStatuses);
+        return result -> result.notReplayable() == NotReplayableReason.WORK_OUTLIVED_REQUEST
+                || result.notReplayable() == NotReplayableReason.OUTCOME_UNKNOWN
+                || ((storeServerErrors || result.status() < 500) && !released.contains(result.status()));
+    }
 
     static HttpResult notReplayable(int status, Map<String, List<String>> headers, NotReplayableReason reason) {
         return new HttpResult(status, headers, new byte[0], reason);

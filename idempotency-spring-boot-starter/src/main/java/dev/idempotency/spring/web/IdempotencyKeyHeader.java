@@ -3,21 +3,45 @@ package dev.idempotency.spring.web;
 import dev.idempotency.core.IdempotencyKeyValidator;
 import dev.idempotency.core.InvalidIdempotencyKeyException;
 import dev.idempotency.core.InvalidIdempotencyKeyException.Reason;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.Collections;
+import java.util.List;
 
 /**
- * Reads the key out of an {@code Idempotency-Key} header value.
+ * Reads the key out of the {@code Idempotency-Key} header (or the one named by {@code idempotency.header-name}).
  *
  * <p>The IETF draft defines the header as an RFC 8941 Structured Field String ({@code "abc"}, where {@code \"} and
  * {@code \\} are the only escapes); Stripe-style clients send the key bare ({@code abc}). Both forms give the same
  * key. A value that starts with a quote must be a complete sf-string with nothing after the closing quote, otherwise
- * it is {@link Reason#MALFORMED}. The key is then checked by {@link IdempotencyKeyValidator}.
+ * it is {@link Reason#MALFORMED}, and so is a header sent more than once. The key is then checked by
+ * {@link IdempotencyKeyValidator}.
  */
-public final class IdempotencyKeyHeader {
+final class IdempotencyKeyHeader {
 
+    private final String name;
     private final IdempotencyKeyValidator validator;
 
-    public IdempotencyKeyHeader(IdempotencyKeyValidator validator) {
+    IdempotencyKeyHeader(String name, IdempotencyKeyValidator validator) {
+        this.name = name;
         this.validator = validator;
+    }
+
+    /** Every value of the header in the request; empty when it was not sent. */
+    List<String> values(HttpServletRequest request) {
+        return Collections.list(request.getHeaders(name));
+    }
+
+    /**
+     * Returns the validated key of a header sent at least once.
+     *
+     * @throws InvalidIdempotencyKeyException when the header was sent more than once, or its value is invalid
+     */
+    String key(List<String> values) {
+        if (values.size() > 1) {
+            throw new InvalidIdempotencyKeyException(Reason.MALFORMED,
+                    "The " + name + " header was sent " + values.size() + " times; send it once.");
+        }
+        return parse(values.get(0));
     }
 
     /**
@@ -25,7 +49,7 @@ public final class IdempotencyKeyHeader {
      *
      * @throws InvalidIdempotencyKeyException when the value is malformed or the key invalid
      */
-    public String parse(String headerValue) {
+    String parse(String headerValue) {
         String value = trimOptionalWhitespace(headerValue == null ? "" : headerValue);
         if (!value.isEmpty() && value.charAt(0) == '"') {
             value = unquote(value);

@@ -11,9 +11,9 @@ import java.util.Map;
  * Writes an RFC 9457 {@code application/problem+json} body by hand, so the starter needs no JSON library (Boot 3
  * ships Jackson 2, Boot 4 Jackson 3).
  */
-public final class ProblemResponse {
+final class ProblemResponse {
 
-    public static final String MEDIA_TYPE = "application/problem+json";
+    static final String MEDIA_TYPE = "application/problem+json";
 
     private final IdempotencyProblem problem;
     private final int status;
@@ -21,7 +21,7 @@ public final class ProblemResponse {
     private final String instance;
     private final Map<String, Object> extensions = new LinkedHashMap<>();
 
-    public ProblemResponse(IdempotencyProblem problem, int status, String detail, String instance) {
+    ProblemResponse(IdempotencyProblem problem, int status, String detail, String instance) {
         this.problem = problem;
         this.status = status;
         this.detail = detail;
@@ -29,16 +29,12 @@ public final class ProblemResponse {
     }
 
     /** Adds an extension member; values are strings or numbers. */
-    public ProblemResponse with(String name, Object value) {
+    ProblemResponse with(String name, Object value) {
         extensions.put(name, value);
         return this;
     }
 
-    public int status() {
-        return status;
-    }
-
-    public String toJson() {
+    String toJson() {
         StringBuilder json = new StringBuilder(256).append('{');
         member(json, "type", problem.type().toString());
         json.append(',');
@@ -65,7 +61,7 @@ public final class ProblemResponse {
     }
 
     /** Resets the response buffer and writes the problem; a committed response is left alone. */
-    public void writeTo(HttpServletResponse response) throws IOException {
+    void writeTo(HttpServletResponse response) throws IOException {
         if (response.isCommitted()) {
             return;
         }

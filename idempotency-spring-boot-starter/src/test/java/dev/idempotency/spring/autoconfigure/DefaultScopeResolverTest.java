@@ -92,10 +92,14 @@ class DefaultScopeResolverTest {
     @EnableWebMvc
     static class Mvc {}
 
+    /** The default resolver the filter's scope selector was given. */
     private static IdempotencyScopeResolver defaultOf(ApplicationContext context) throws Exception {
-        Field field = IdempotencyFilter.class.getDeclaredField("scopeResolver");
-        field.setAccessible(true);
-        return (IdempotencyScopeResolver) field.get(context.getBean(IdempotencyFilter.class));
+        Field scopes = IdempotencyFilter.class.getDeclaredField("scopes");
+        scopes.setAccessible(true);
+        Object selector = scopes.get(context.getBean(IdempotencyFilter.class));
+        Field resolver = selector.getClass().getDeclaredField("defaultResolver");
+        resolver.setAccessible(true);
+        return (IdempotencyScopeResolver) resolver.get(selector);
     }
 
     @Test

@@ -1,20 +1,13 @@
 package dev.idempotency.spring.it;
 
 import dev.idempotency.spring.Idempotent;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.security.Principal;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -22,7 +15,6 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 /** A small application served by Tomcat for the integration tests. */
 @SpringBootApplication
@@ -30,30 +22,7 @@ public class ItApplication {
 
     /** Stands in for Spring Security: {@code X-User} becomes the principal, ahead of the idempotency filter. */
     @Bean
-    OncePerRequestFilter fakeAuthentication() {
-        class FakeAuthentication extends OncePerRequestFilter implements Ordered {
-            @Override
-            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-                    throws ServletException, IOException {
-                String user = request.getHeader("X-User");
-                if (user == null) {
-                    chain.doFilter(request, response);
-                    return;
-                }
-                Principal principal = () -> user;
-                chain.doFilter(new HttpServletRequestWrapper(request) {
-                    @Override
-                    public Principal getUserPrincipal() {
-                        return principal;
-                    }
-                }, response);
-            }
-
-            @Override
-            public int getOrder() {
-                return -100;
-            }
-        }
+    FakeAuthentication fakeAuthentication() {
         return new FakeAuthentication();
     }
 

@@ -7,10 +7,6 @@ import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.Idempotent;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,7 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.Principal;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +32,6 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
-import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -47,7 +41,6 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.context.request.async.DeferredResult;
 import org.springframework.web.context.request.async.WebAsyncTask;
-import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
@@ -287,26 +280,7 @@ class ResponseOutcomesIT {
 
         /** Stands in for Spring Security: {@code X-User} becomes the principal, ahead of the idempotency filter. */
         @Bean
-        OncePerRequestFilter fakeAuthentication() {
-            class FakeAuthentication extends OncePerRequestFilter implements Ordered {
-                @Override
-                protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-                        throws ServletException, IOException {
-                    String user = request.getHeader("X-User");
-                    Principal principal = () -> user;
-                    chain.doFilter(user == null ? request : new HttpServletRequestWrapper(request) {
-                        @Override
-                        public Principal getUserPrincipal() {
-                            return principal;
-                        }
-                    }, response);
-                }
-
-                @Override
-                public int getOrder() {
-                    return -100;
-                }
-            }
+        FakeAuthentication fakeAuthentication() {
             return new FakeAuthentication();
         }
     }

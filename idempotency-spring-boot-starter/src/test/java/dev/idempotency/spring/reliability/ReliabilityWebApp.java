@@ -4,13 +4,8 @@ import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyListener;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.spring.Idempotent;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
+import dev.idempotency.spring.it.FakeAuthentication;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.security.Principal;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -23,7 +18,6 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
-import org.springframework.core.Ordered;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -33,7 +27,6 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * The application of the HTTP reliability scenarios: Spring Boot with the starter and the JDBC store, one
@@ -90,30 +83,7 @@ public class ReliabilityWebApp {
 
     /** Stands in for Spring Security: {@code X-User} becomes the principal, ahead of the idempotency filter. */
     @Bean
-    OncePerRequestFilter fakeAuthentication() {
-        class FakeAuthentication extends OncePerRequestFilter implements Ordered {
-            @Override
-            protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-                    throws ServletException, IOException {
-                String user = request.getHeader("X-User");
-                if (user == null) {
-                    chain.doFilter(request, response);
-                    return;
-                }
-                Principal principal = () -> user;
-                chain.doFilter(new HttpServletRequestWrapper(request) {
-                    @Override
-                    public Principal getUserPrincipal() {
-                        return principal;
-                    }
-                }, response);
-            }
-
-            @Override
-            public int getOrder() {
-                return -100;
-            }
-        }
+    FakeAuthentication fakeAuthentication() {
         return new FakeAuthentication();
     }
 

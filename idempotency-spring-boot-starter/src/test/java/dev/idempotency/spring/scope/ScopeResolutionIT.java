@@ -7,6 +7,7 @@ import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.IdempotencyScope;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.Idempotent;
+import dev.idempotency.spring.it.FakeAuthentication;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

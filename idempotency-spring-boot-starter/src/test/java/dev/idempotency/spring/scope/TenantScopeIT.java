@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.Idempotent;
+import dev.idempotency.spring.it.FakeAuthentication;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -7,13 +7,9 @@ import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
-import dev.idempotency.core.store.IdempotencyRecord;
-import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.ForwardingIdempotencyStore;
+import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.OwnerToken;
-import dev.idempotency.core.store.PurgeResult;
-import dev.idempotency.core.store.RecoveryPoint;
-import dev.idempotency.core.store.ReleaseResult;
-import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
 import dev.idempotency.spring.autoconfigure.IdempotencyAutoConfiguration;
@@ -23,7 +19,6 @@ import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.autoconfigure.IdempotencyWebAutoConfiguration;
 import java.security.Principal;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
@@ -31,7 +26,10 @@ import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.request.MockHttpServletRequestBuilder;
 import org.springframework.test.web.servlet.setup.DefaultMockMvcBuilder;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 import org.springframework.web.servlet.config.annotation.EnableWebMvc;
@@ -49,6 +47,27 @@ final class FilterTestSupport {
 
     /** The scope of {@link #USER}'s keys on principal-scoped handlers. */
     static final String SCOPE = "principal:" + USER;
+
+    static final String PROBLEM_JSON = "application/problem+json";
+
+    /** A POST of {@code json} to the protected {@code /orders}, with the key unless it is null. */
+    static MockHttpServletRequestBuilder order(String key, String json) {
+        MockHttpServletRequestBuilder request = post("/orders").contentType(MediaType.APPLICATION_JSON).content(json);
+        return key == null ? request : request.header("Idempotency-Key", key);
+    }
+
+    static MockHttpServletResponse send(MockMvc mvc, MockHttpServletRequestBuilder request) throws Exception {
+        return mvc.perform(request).andReturn().getResponse();
+    }
+
+    /** {@link #send} for lambdas that cannot throw checked exceptions, such as a {@code CompletableFuture}'s task. */
+    static MockHttpServletResponse sendUnchecked(MockMvc mvc, MockHttpServletRequestBuilder request) {
+        try {
+            return send(mvc, request);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     @Configuration(proxyBeanMethods = false)
     @EnableWebMvc
@@ -99,20 +118,23 @@ final class FilterTestSupport {
     }
 
     /** Delegates to an in-memory store, counting claims; or fails every claim, to simulate an outage. */
-    static final class ObservedStore implements IdempotencyStore {
+    static final class ObservedStore extends ForwardingIdempotencyStore {
 
-        final InMemoryIdempotencyStore delegate = new InMemoryIdempotencyStore();
         final AtomicInteger claims = new AtomicInteger();
         volatile boolean down;
         volatile boolean loseOwnershipOnComplete;
+
+        ObservedStore() {
+            super(new InMemoryIdempotencyStore());
+        }
 
         @Override
         public ClaimResult claim(ClaimRequest request) {
             claims.incrementAndGet();
             if (down) {
-                throw new dev.idempotency.core.store.IdempotencyStoreException("connection refused (simulated)");
+                throw new IdempotencyStoreException("connection refused (simulated)");
             }
-            return delegate.claim(request);
+            return super.claim(request);
         }
 
         @Override
@@ -120,32 +142,7 @@ final class FilterTestSupport {
             if (loseOwnershipOnComplete) {
                 return new CompleteResult.OwnershipLost();
             }
-            return delegate.complete(key, owner, response, retention);
-        }
-
-        @Override
-        public ReleaseResult release(IdempotencyKey key, OwnerToken owner) {
-            return delegate.release(key, owner);
-        }
-
-        @Override
-        public RenewResult renew(IdempotencyKey key, OwnerToken owner, Duration lease) {
-            return delegate.renew(key, owner, lease);
-        }
-
-        @Override
-        public RenewResult checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint, Duration lease) {
-            return delegate.checkpoint(key, owner, recoveryPoint, lease);
-        }
-
-        @Override
-        public Optional<IdempotencyRecord> find(IdempotencyKey key) {
-            return delegate.find(key);
-        }
-
-        @Override
-        public PurgeResult purgeExpired(int batchSize) {
-            return delegate.purgeExpired(batchSize);
+            return super.complete(key, owner, response, retention);
         }
     }
 }

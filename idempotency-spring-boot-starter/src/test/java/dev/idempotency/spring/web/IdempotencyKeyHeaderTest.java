@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class IdempotencyKeyHeaderTest {
 
-    private final IdempotencyKeyHeader header = new IdempotencyKeyHeader(new IdempotencyKeyValidator(16));
+    private final IdempotencyKeyHeader header = new IdempotencyKeyHeader("Idempotency-Key", new IdempotencyKeyValidator(16));
 
     @Test
     void bareAndQuotedFormsGiveTheSameKey() {

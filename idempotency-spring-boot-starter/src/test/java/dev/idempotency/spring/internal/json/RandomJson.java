@@ -1,4 +1,4 @@
-package dev.idempotency.spring.json;
+package dev.idempotency.spring.internal.json;
 
 import java.util.Random;
 

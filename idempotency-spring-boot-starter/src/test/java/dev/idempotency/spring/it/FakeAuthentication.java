@@ -1,4 +1,4 @@
-package dev.idempotency.spring.scope;
+package dev.idempotency.spring.it;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -14,9 +14,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Stands in for Spring Security, ahead of the idempotency filter: {@code X-User} becomes a principal by name, and
- * {@code X-Jwt: <issuer> <subject>} a real {@link JwtAuthenticationToken}, as a resource server would set it.
+ * {@code X-Jwt: <issuer> <subject>} a real {@link JwtAuthenticationToken}, as a resource server would set it. A request
+ * without either stays anonymous. Shared by the integration-test applications.
  */
-class FakeAuthentication extends OncePerRequestFilter implements Ordered {
+public class FakeAuthentication extends OncePerRequestFilter implements Ordered {
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)

@@ -1,4 +1,4 @@
-package dev.idempotency.spring.json;
+package dev.idempotency.spring.internal.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

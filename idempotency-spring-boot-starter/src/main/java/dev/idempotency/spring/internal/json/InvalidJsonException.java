@@ -1,4 +1,4 @@
-package dev.idempotency.spring.json;
+package dev.idempotency.spring.internal.json;
 
 /** The bytes are not one well-formed JSON value, so they cannot be canonicalised. */
 public class InvalidJsonException extends RuntimeException {

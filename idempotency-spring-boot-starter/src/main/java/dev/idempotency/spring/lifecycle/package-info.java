@@ -1,0 +1,5 @@
+/**
+ * Stops the idempotency engine with the application context, after the web server's graceful shutdown and before the
+ * server itself stops, so that requests still running settle their keys.
+ */
+package dev.idempotency.spring.lifecycle;

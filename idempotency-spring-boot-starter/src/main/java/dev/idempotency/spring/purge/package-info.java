@@ -1,0 +1,2 @@
+/** The scheduled job that deletes expired idempotency records from the store in batches. */
+package dev.idempotency.spring.purge;
