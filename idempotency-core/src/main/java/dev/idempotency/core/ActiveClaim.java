@@ -1,11 +1,13 @@
 package dev.idempotency.core;
 
 import dev.idempotency.core.IdempotencyOutcome.Completion;
+import dev.idempotency.core.internal.ClaimSettlement;
 import dev.idempotency.core.internal.LeaseHeartbeat;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.RecoveryPoint;
 import dev.idempotency.core.store.StoredResponse;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,7 +30,10 @@ import java.util.Optional;
  */
 public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
-    private final IdempotencyEngine engine;
+    private static final System.Logger LOG = System.getLogger(IdempotencyEngine.class.getName());
+
+    private final ClaimSettlement settlement;
+    private final ActiveClaims activeClaims;
     private final IdempotencyKey key;
     private final ClaimResult.Acquired acquired;
     private final OwnerToken owner;
@@ -40,15 +45,17 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private volatile boolean ownershipLost;
     /** Set when settling starts: from then on, the store's answer to complete or release says who owns the key. */
     private volatile boolean settling;
-    private final long acquiredNanos = System.nanoTime();
+    private final long acquiredNanos;
     /** Guarded by {@link #settleLock}; {@code null} while the claim is held. */
     private Completion settled;
     /** Guarded by {@link #settleLock}; set when {@link #finish} settled the claim. */
     private IdempotencyOutcome.Executed<T> finished;
 
-    ActiveClaim(IdempotencyEngine engine, IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl,
-            ResultCodec<T> codec, OutcomePolicy<T> policy) {
-        this.engine = engine;
+    ActiveClaim(ClaimSettlement settlement, ActiveClaims activeClaims, IdempotencyKey key, ClaimResult.Acquired acquired,
+            Duration ttl, ResultCodec<T> codec, OutcomePolicy<T> policy) {
+        this.settlement = settlement;
+        this.activeClaims = activeClaims;
+        this.acquiredNanos = settlement.nanoTime();
         this.key = key;
         this.acquired = acquired;
         this.owner = acquired.record().ownerToken();
@@ -97,14 +104,14 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             try {
                 // The heartbeat keeps renewing while complete or release is retried, and stops after the last attempt.
                 long deadline = leaseDeadlineNanos();
-                completion = store ? engine.complete(key, owner, encoded, ttl, deadline) : engine.release(key, owner, deadline);
+                completion = store ? settlement.complete(key, owner, encoded, ttl, deadline) : settlement.release(key, owner, deadline);
             } finally {
                 stopHeartbeat();
-                engine.settled(this);
+                activeClaims.settled(this);
             }
             settled = completion;
             finished = new IdempotencyOutcome.Executed<>(result, completion, isTakeover());
-            engine.listener().executed(key, completion, isTakeover());
+            settlement.listener().executed(key, completion, isTakeover());
             return finished;
         }
     }
@@ -124,12 +131,12 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             }
             settling = true;
             try {
-                settled = engine.releaseAfterFailure(key, owner, failure, leaseDeadlineNanos());
+                settled = settlement.releaseAfterFailure(key, owner, failure, leaseDeadlineNanos());
             } finally {
                 stopHeartbeat();
-                engine.settled(this);
+                activeClaims.settled(this);
             }
-            engine.listener().failed(key, failure);
+            settlement.listener().failed(key, failure);
         }
     }
 
@@ -162,7 +169,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
     @Override
     public void checkpoint(RecoveryPoint recoveryPoint) {
-        if (!engine.checkpoint(key, owner, recoveryPoint)) {
+        if (!settlement.checkpoint(key, owner, recoveryPoint)) {
             markOwnershipLost();
             throw new OwnershipLostException(key);
         }
@@ -176,7 +183,8 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     void markOwnershipLost() {
         if (!ownershipLost) {
             ownershipLost = true;
-            engine.ownershipLostWhileRunning(key);
+            LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
+            settlement.listener().ownershipLost(key);
         }
     }
 
@@ -193,7 +201,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     /** When the lease runs out unless renewed again; see {@link LeaseHeartbeat#leaseDeadlineNanos()}. */
     private long leaseDeadlineNanos() {
         LeaseHeartbeat running = heartbeat;
-        return running != null ? running.leaseDeadlineNanos() : acquiredNanos + engine.lease().toNanos();
+        return running != null ? running.leaseDeadlineNanos() : acquiredNanos + settlement.lease().toNanos();
     }
 
     void stopHeartbeat() {

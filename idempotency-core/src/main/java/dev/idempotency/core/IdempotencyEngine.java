@@ -1,36 +1,25 @@
 package dev.idempotency.core;
 
-import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.IdempotencyOutcome.Completion;
-import dev.idempotency.core.internal.LeaseHeartbeat;
-import dev.idempotency.core.internal.StackTraceThrottle;
+import dev.idempotency.core.internal.ClaimSettlement;
+import dev.idempotency.core.internal.Heartbeats;
+import dev.idempotency.core.internal.InstrumentedStore;
+import dev.idempotency.core.internal.Pause;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
-import dev.idempotency.core.store.CompleteResult;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.OwnerToken;
-import dev.idempotency.core.store.RecoveryPoint;
-import dev.idempotency.core.store.ReleaseResult;
-import dev.idempotency.core.store.RenewResult;
-import dev.idempotency.core.store.StoredResponse;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.LongSupplier;
 
 /**
  * Runs work at most once per key: the claim-then-complete protocol, written once for every caller (the HTTP
@@ -87,57 +76,31 @@ public final class IdempotencyEngine implements AutoCloseable {
     private static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
     private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(20);
     private static final Duration MAX_POLL_DELAY = Duration.ofMillis(500);
-    private static final long FIRST_SETTLE_RETRY_MILLIS = 50;
-    private static final long MAX_SETTLE_RETRY_MILLIS = 2000;
 
+    /** The user's store, timed and reported to the listener on every call. */
     private final IdempotencyStore store;
     private final Clock clock;
     private final Duration defaultTtl;
     private final Duration lease;
-    private final Duration heartbeatInterval;
-    private final StackTraceThrottle storeFailures = new StackTraceThrottle(Duration.ofMinutes(1));
-    private final Duration renewalTimeout;
     private final IdempotencyListener listener;
-    private final ScheduledExecutorService heartbeatScheduler;
-    private final boolean ownsScheduler;
-    private final ExecutorService renewals;
+    private final Heartbeats heartbeats;
     private final Duration shutdownTimeout;
-    private final int completionAttempts;
-
-    /** Guards the lifecycle state below; notified whenever a claim settles or a {@code begin} ends. */
-    private final Object lifecycle = new Object();
-    /** Claims acquired and not yet settled. Guarded by {@link #lifecycle}. */
-    private final Set<ActiveClaim<?>> activeClaims = new HashSet<>();
-    /** Calls of {@link #begin} under way, which may still acquire a claim. Guarded by {@link #lifecycle}. */
-    private int beginsUnderWay;
-    /** {@link System#nanoTime()} when {@link #shutdown()} was first called. Guarded by {@link #lifecycle}. */
-    private long shutdownStartedNanos;
-    /** Guarded by {@link #lifecycle}. */
-    private boolean closed;
-    private volatile boolean shuttingDown;
+    private final ClaimSettlement settlement;
+    private final ActiveClaims activeClaims = new ActiveClaims();
 
     private IdempotencyEngine(Builder builder) {
-        this.store = builder.store;
         this.clock = builder.clock;
         this.defaultTtl = builder.defaultTtl;
         this.lease = builder.lease;
-        this.heartbeatInterval = builder.heartbeatInterval != null ? builder.heartbeatInterval : builder.lease.dividedBy(3);
-        if (this.heartbeatInterval.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException("heartbeatInterval (" + heartbeatInterval + ") must be shorter than the lease (" + lease + ")");
-        }
-        this.renewalTimeout = builder.renewalTimeout != null ? builder.renewalTimeout : defaultRenewalTimeout(heartbeatInterval);
-        if (renewalTimeout.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException("renewalTimeout (" + renewalTimeout + ") must be shorter than the lease (" + lease + ")");
-        }
+        this.heartbeats = new Heartbeats(builder.heartbeatScheduler, builder.heartbeatInterval, lease, builder.renewalTimeout,
+                builder.ticker);
         if (defaultTtl.compareTo(lease) < 0) {
             throw new IllegalArgumentException("ttl (" + defaultTtl + ") must be at least the lease (" + lease + ")");
         }
-        this.listener = new GuardedListener(builder.listener);
-        this.ownsScheduler = builder.heartbeatScheduler == null;
-        this.heartbeatScheduler = ownsScheduler ? defaultScheduler() : builder.heartbeatScheduler;
-        this.renewals = Executors.newCachedThreadPool(daemonThreads("idempotency-lease-renewal"));
+        this.listener = CompositeIdempotencyListener.guarding(builder.listener);
+        this.store = new InstrumentedStore(builder.store, listener);
+        this.settlement = new ClaimSettlement(store, listener, lease, builder.completionAttempts, builder.ticker);
         this.shutdownTimeout = builder.shutdownTimeout;
-        this.completionAttempts = builder.completionAttempts;
     }
 
     public static Builder builder(IdempotencyStore store) {
@@ -194,19 +157,11 @@ public final class IdempotencyEngine implements AutoCloseable {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(policy, "policy");
-        synchronized (lifecycle) {
-            if (shuttingDown) {
-                throw new IdempotencyEngineClosedException("The idempotency engine is shutting down and takes no new claims");
-            }
-            beginsUnderWay++;
-        }
+        activeClaims.beginStarted();
         try {
             return claimOrWait(request, codec, policy);
         } finally {
-            synchronized (lifecycle) {
-                beginsUnderWay--;
-                lifecycle.notifyAll();
-            }
+            activeClaims.beginEnded();
         }
     }
 
@@ -245,11 +200,11 @@ public final class IdempotencyEngine implements AutoCloseable {
             heldBy = record;
             Duration left = Duration.between(clock.instant(), waitDeadline);
             // A shutdown ends the wait: the key is held by another worker, and this engine takes no new claims.
-            if (left.isNegative() || left.isZero() || shuttingDown) {
+            if (left.isNegative() || left.isZero() || activeClaims.isShutdown()) {
                 listener.inFlightConflict(request.key());
                 return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
             }
-            if (!sleep(min(pollDelay, left))) {
+            if (!Pause.sleep(min(pollDelay, left))) {
                 // Interrupted while waiting: answer as if the wait were over; the interrupt flag stays set.
                 listener.inFlightConflict(request.key());
                 return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
@@ -260,11 +215,7 @@ public final class IdempotencyEngine implements AutoCloseable {
 
     /** Purges one batch of expired records; see {@link IdempotencyStore#purgeExpired}. */
     public int purgeExpired(int batchSize) {
-        return timed(StoreOperation.PURGE, null, () -> store.purgeExpired(batchSize)).deleted();
-    }
-
-    public IdempotencyStore store() {
-        return store;
+        return store.purgeExpired(batchSize).deleted();
     }
 
     public Duration lease() {
@@ -277,7 +228,7 @@ public final class IdempotencyEngine implements AutoCloseable {
 
     /** How long one lease renewal may take before it is interrupted and the next heartbeat tries again. */
     public Duration renewalTimeout() {
-        return renewalTimeout;
+        return heartbeats.renewalTimeout();
     }
 
     /**
@@ -288,24 +239,17 @@ public final class IdempotencyEngine implements AutoCloseable {
      * nothing.
      */
     public void shutdown() {
-        synchronized (lifecycle) {
-            if (!shuttingDown) {
-                shuttingDown = true;
-                shutdownStartedNanos = System.nanoTime();
-            }
-        }
+        activeClaims.shutdown();
     }
 
     /** {@code true} once {@link #shutdown()} or {@link #close()} was called. */
     public boolean isShutdown() {
-        return shuttingDown;
+        return activeClaims.isShutdown();
     }
 
     /** How many claims are acquired and not yet settled. */
     public int activeClaimCount() {
-        synchronized (lifecycle) {
-            return activeClaims.size();
-        }
+        return activeClaims.count();
     }
 
     /**
@@ -316,17 +260,7 @@ public final class IdempotencyEngine implements AutoCloseable {
      * @throws InterruptedException if the waiting thread was interrupted
      */
     public boolean awaitSettled(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
-        synchronized (lifecycle) {
-            while (!activeClaims.isEmpty() || beginsUnderWay > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
-            }
-            return true;
-        }
+        return activeClaims.awaitSettled(timeout);
     }
 
     /**
@@ -347,26 +281,9 @@ public final class IdempotencyEngine implements AutoCloseable {
      */
     @Override
     public void close() {
-        shutdown();
-        long waitNanos;
-        synchronized (lifecycle) {
-            if (closed) {
-                return;
-            }
-            waitNanos = shutdownTimeout.toNanos() - (System.nanoTime() - shutdownStartedNanos);
-        }
-        try {
-            awaitSettled(Duration.ofNanos(Math.max(0, waitNanos)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        List<ActiveClaim<?>> stillActive;
-        synchronized (lifecycle) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            stillActive = List.copyOf(activeClaims);
+        List<ActiveClaim<?>> stillActive = activeClaims.close(shutdownTimeout);
+        if (stillActive == null) {
+            return;
         }
         if (!stillActive.isEmpty()) {
             LOG.log(Level.WARNING, stillActive.size() + " idempotency claim(s) still running when the engine closed; their "
@@ -374,24 +291,12 @@ public final class IdempotencyEngine implements AutoCloseable {
                     + "out: " + stillActive);
         }
         stillActive.forEach(ActiveClaim::stopHeartbeat);
-        if (ownsScheduler) {
-            heartbeatScheduler.shutdownNow();
-        }
-        renewals.shutdown();
-    }
-
-    /** Called by a claim once it has settled (its complete or release is over), whatever the outcome. */
-    void settled(ActiveClaim<?> claim) {
-        synchronized (lifecycle) {
-            if (activeClaims.remove(claim)) {
-                lifecycle.notifyAll();
-            }
-        }
+        heartbeats.stop();
     }
 
     private ClaimResult claim(IdempotentRequest request, Duration ttl) {
         ClaimRequest claimRequest = new ClaimRequest(request.key(), request.fingerprint(), OwnerToken.random(), lease, ttl);
-        ClaimResult result = timed(StoreOperation.CLAIM, request.key(), () -> store.claim(claimRequest));
+        ClaimResult result = store.claim(claimRequest);
         if (result instanceof ClaimResult.Acquired acquired && acquired.takeover()) {
             listener.leaseTakeover(request.key());
         }
@@ -400,15 +305,11 @@ public final class IdempotencyEngine implements AutoCloseable {
 
     private <T> ActiveClaim<T> activate(IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl,
             ResultCodec<T> codec, OutcomePolicy<T> policy) {
-        ActiveClaim<T> claim = new ActiveClaim<>(this, key, acquired, ttl, codec, policy);
+        ActiveClaim<T> claim = new ActiveClaim<>(settlement, activeClaims, key, acquired, ttl, codec, policy);
         OwnerToken owner = claim.ownerToken();
-        synchronized (lifecycle) {
-            activeClaims.add(claim);
-        }
+        activeClaims.add(claim);
         try {
-            claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease, renewalTimeout,
-                    () -> timed(StoreOperation.RENEW, key, () -> this.store.renew(key, owner, lease)),
-                    claim::heartbeatLostOwnership,
+            claim.startHeartbeat(heartbeats.start(() -> store.renew(key, owner, lease), claim::heartbeatLostOwnership,
                     error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error)));
         } catch (RejectedExecutionException closedMeanwhile) {
             // close() gave up waiting while this claim was being acquired: release it rather than run without a lease.
@@ -420,107 +321,6 @@ public final class IdempotencyEngine implements AutoCloseable {
             throw failure;
         }
         return claim;
-    }
-
-    Completion complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration ttl, long leaseDeadlineNanos) {
-        try {
-            CompleteResult result = settleWithRetries(StoreOperation.COMPLETE, key, leaseDeadlineNanos,
-                    () -> this.store.complete(key, owner, response, ttl));
-            if (result instanceof CompleteResult.OwnershipLost) {
-                LOG.log(Level.WARNING, "The claim on " + key + " was taken over while its work ran; "
-                        + "the result was not stored and the new owner's record is untouched");
-                listener.ownershipLost(key);
-                return Completion.OWNERSHIP_LOST;
-            }
-            return Completion.STORED;
-        } catch (RuntimeException e) {
-            logStoreFailure("Could not store the result for " + key + "; the key stays in progress until its lease expires", e);
-            return Completion.STORE_FAILED;
-        }
-    }
-
-    Completion release(IdempotencyKey key, OwnerToken owner, long leaseDeadlineNanos) {
-        try {
-            ReleaseResult result = settleWithRetries(StoreOperation.RELEASE, key, leaseDeadlineNanos, () -> store.release(key, owner));
-            if (result instanceof ReleaseResult.OwnershipLost) {
-                listener.ownershipLost(key);
-                return Completion.OWNERSHIP_LOST;
-            }
-            return Completion.RELEASED;
-        } catch (RuntimeException e) {
-            logStoreFailure("Could not release " + key + "; the key stays in progress until its lease expires", e);
-            return Completion.STORE_FAILED;
-        }
-    }
-
-    Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure, long leaseDeadlineNanos) {
-        try {
-            if (settleWithRetries(StoreOperation.RELEASE, key, leaseDeadlineNanos, () -> store.release(key, owner))
-                    instanceof ReleaseResult.OwnershipLost) {
-                listener.ownershipLost(key);
-                return Completion.OWNERSHIP_LOST;
-            }
-            return Completion.RELEASED;
-        } catch (RuntimeException releaseError) {
-            // timed() has reported it to the listener; the work's own failure is what the caller must see.
-            failure.addSuppressed(releaseError);
-            return Completion.STORE_FAILED;
-        }
-    }
-
-    /**
-     * Runs a complete or release, retrying it after an {@link IdempotencyStoreException} with exponential backoff while
-     * there are attempts left and the next one would start before {@code leaseDeadlineNanos}. Other exceptions are not
-     * retried: they are bugs, not outages. An interrupt ends the retries, the interrupt flag kept.
-     */
-    private <R> R settleWithRetries(StoreOperation operation, IdempotencyKey key, long leaseDeadlineNanos, Supplier<R> call) {
-        long delayMillis = FIRST_SETTLE_RETRY_MILLIS;
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return timed(operation, key, call);
-            } catch (IdempotencyStoreException e) {
-                boolean retry = attempt < completionAttempts
-                        && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis) < leaseDeadlineNanos;
-                if (!retry || !sleep(Duration.ofMillis(delayMillis))) {
-                    throw e;
-                }
-                LOG.log(Level.DEBUG, () -> "Retrying " + operation + " of " + key + " after: " + e.getMessage());
-                listener.completionRetried(key, operation, attempt + 1);
-                delayMillis = Math.min(delayMillis * 2, MAX_SETTLE_RETRY_MILLIS);
-            }
-        }
-    }
-
-    /** A fenced checkpoint; {@code false} when another worker has taken the key over. */
-    boolean checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint) {
-        RenewResult result = timed(StoreOperation.CHECKPOINT, key, () -> store.checkpoint(key, owner, recoveryPoint, lease));
-        return !(result instanceof RenewResult.OwnershipLost);
-    }
-
-    /** An outage fails every settlement: one line each, the stack trace at most once a minute. */
-    private void logStoreFailure(String message, RuntimeException error) {
-        LOG.log(Level.ERROR, message + ": " + StackTraceThrottle.summary(error), storeFailures.stackTraceDue() ? error : null);
-    }
-
-    void ownershipLostWhileRunning(IdempotencyKey key) {
-        LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
-        listener.ownershipLost(key);
-    }
-
-    IdempotencyListener listener() {
-        return listener;
-    }
-
-    private <R> R timed(StoreOperation operation, IdempotencyKey key, Supplier<R> call) {
-        long start = System.nanoTime();
-        try {
-            return call.get();
-        } catch (RuntimeException e) {
-            listener.storeError(operation, key, e);
-            throw e;
-        } finally {
-            listener.storeLatency(operation, Duration.ofNanos(System.nanoTime() - start));
-        }
     }
 
     private Duration retryAfter(IdempotencyRecord record) {
@@ -557,117 +357,12 @@ public final class IdempotencyEngine implements AutoCloseable {
         return new IdempotentWorkException(failure);
     }
 
-    /**
-     * Half the heartbeat interval: a renewal that has not answered by then is cancelled well before the next tick,
-     * which then sends a fresh one, and a claim gets several tries within its lease.
-     */
-    private static Duration defaultRenewalTimeout(Duration heartbeatInterval) {
-        Duration half = heartbeatInterval.dividedBy(2);
-        return half.isZero() ? heartbeatInterval : half;
-    }
-
     private static Duration max(Duration a, Duration b) {
         return a.compareTo(b) >= 0 ? a : b;
     }
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    /** Sleeps; {@code false} when interrupted, with the interrupt flag restored. */
-    private static boolean sleep(Duration duration) {
-        try {
-            Thread.sleep(Math.max(1, duration.toMillis()));
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static ScheduledExecutorService defaultScheduler() {
-        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("idempotency-heartbeat"));
-        scheduler.setRemoveOnCancelPolicy(true);
-        return scheduler;
-    }
-
-    private static ThreadFactory daemonThreads(String name) {
-        return runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        };
-    }
-
-    /**
-     * Keeps a listener's mistakes out of the protocol: a listener that throws after a claim was acquired must not
-     * leave the claim unreleased.
-     */
-    private static final class GuardedListener implements IdempotencyListener {
-
-        private final IdempotencyListener delegate;
-
-        GuardedListener(IdempotencyListener delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public void executed(IdempotencyKey key, Completion completion, boolean takeover) {
-            guard(() -> delegate.executed(key, completion, takeover));
-        }
-
-        @Override
-        public void failed(IdempotencyKey key, Throwable failure) {
-            guard(() -> delegate.failed(key, failure));
-        }
-
-        @Override
-        public void replayed(IdempotencyKey key) {
-            guard(() -> delegate.replayed(key));
-        }
-
-        @Override
-        public void inFlightConflict(IdempotencyKey key) {
-            guard(() -> delegate.inFlightConflict(key));
-        }
-
-        @Override
-        public void fingerprintMismatch(IdempotencyKey key) {
-            guard(() -> delegate.fingerprintMismatch(key));
-        }
-
-        @Override
-        public void leaseTakeover(IdempotencyKey key) {
-            guard(() -> delegate.leaseTakeover(key));
-        }
-
-        @Override
-        public void ownershipLost(IdempotencyKey key) {
-            guard(() -> delegate.ownershipLost(key));
-        }
-
-        @Override
-        public void storeError(StoreOperation operation, IdempotencyKey key, RuntimeException error) {
-            guard(() -> delegate.storeError(operation, key, error));
-        }
-
-        @Override
-        public void storeLatency(StoreOperation operation, Duration elapsed) {
-            guard(() -> delegate.storeLatency(operation, elapsed));
-        }
-
-        @Override
-        public void completionRetried(IdempotencyKey key, StoreOperation operation, int attempt) {
-            guard(() -> delegate.completionRetried(key, operation, attempt));
-        }
-
-        private static void guard(Runnable call) {
-            try {
-                call.run();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "An idempotency listener threw; the event is dropped", e);
-            }
-        }
     }
 
     /** Configures an {@link IdempotencyEngine}. */
@@ -683,6 +378,7 @@ public final class IdempotencyEngine implements AutoCloseable {
         private ScheduledExecutorService heartbeatScheduler;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private int completionAttempts = 10;
+        private LongSupplier ticker = System::nanoTime;
 
         private Builder(IdempotencyStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -763,6 +459,12 @@ public final class IdempotencyEngine implements AutoCloseable {
                 throw new IllegalArgumentException("completionAttempts must be at least 1, got " + attempts);
             }
             this.completionAttempts = attempts;
+            return this;
+        }
+
+        /** The time scale of leases as the heartbeat and settling see them; tests move it by hand. */
+        Builder ticker(LongSupplier ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 
