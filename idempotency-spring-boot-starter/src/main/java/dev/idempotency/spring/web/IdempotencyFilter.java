@@ -10,6 +10,7 @@ import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.core.IdempotentRequest;
 import dev.idempotency.core.InvalidIdempotencyKeyException;
 import dev.idempotency.core.OutcomePolicy;
+import dev.idempotency.core.internal.GuardedDispatch;
 import dev.idempotency.core.internal.StackTraceThrottle;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.spring.Idempotent;
@@ -457,13 +458,7 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     }
 
     private void notify(Consumer<IdempotencyWebListener> event) {
-        for (IdempotencyWebListener listener : listeners) {
-            try {
-                event.accept(listener);
-            } catch (RuntimeException e) {
-                log.warn("An IdempotencyWebListener failed", e);
-            }
-        }
+        GuardedDispatch.toEach(listeners, event);
     }
 
     private static ScheduledThreadPoolExecutor asyncLimitScheduler() {
