@@ -2,6 +2,7 @@ package dev.idempotency.core;
 
 import dev.idempotency.core.IdempotencyOutcome.Completion;
 import dev.idempotency.core.internal.ClaimSettlement;
+import dev.idempotency.core.internal.Heartbeats;
 import dev.idempotency.core.internal.LeaseHeartbeat;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.OwnerToken;
@@ -11,6 +12,7 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A key claimed by {@link IdempotencyEngine#begin}: the caller owns it, runs the work, and then settles the claim
@@ -51,7 +53,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     /** Guarded by {@link #settleLock}; set when {@link #finish} settled the claim. */
     private IdempotencyOutcome.Executed<T> finished;
 
-    ActiveClaim(ClaimSettlement settlement, ActiveClaims activeClaims, IdempotencyKey key, ClaimResult.Acquired acquired,
+    private ActiveClaim(ClaimSettlement settlement, ActiveClaims activeClaims, IdempotencyKey key, ClaimResult.Acquired acquired,
             Duration ttl, ResultCodec<T> codec, OutcomePolicy<T> policy) {
         this.settlement = settlement;
         this.activeClaims = activeClaims;
@@ -64,8 +66,29 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
         this.policy = policy;
     }
 
-    void startHeartbeat(LeaseHeartbeat heartbeat) {
-        this.heartbeat = heartbeat;
+    /**
+     * Step 4 of the engine's protocol: tracks a claim acquired just now among the engine's active claims and starts
+     * its heartbeat. A claim whose heartbeat cannot start is released at once rather than run without a lease.
+     *
+     * @throws IdempotencyEngineClosedException when the engine closed while the claim was being acquired
+     */
+    static <T> ActiveClaim<T> start(ClaimSettlement settlement, ActiveClaims activeClaims, Heartbeats heartbeats,
+            IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl, ResultCodec<T> codec, OutcomePolicy<T> policy) {
+        ActiveClaim<T> claim = new ActiveClaim<>(settlement, activeClaims, key, acquired, ttl, codec, policy);
+        activeClaims.add(claim);
+        try {
+            claim.heartbeat = heartbeats.start(() -> settlement.renew(key, claim.owner), claim::heartbeatLostOwnership,
+                    error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            // close() gave up waiting while this claim was being acquired: release it rather than run without a lease.
+            claim.abandon(closedMeanwhile);
+            throw new IdempotencyEngineClosedException("The idempotency engine closed while " + key + " was being claimed");
+        } catch (RuntimeException | Error failure) {
+            // No heartbeat: the claim is released rather than left to expire.
+            claim.abandon(failure);
+            throw failure;
+        }
+        return claim;
     }
 
     /**
@@ -138,6 +161,32 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             }
             settlement.listener().failed(key, failure);
         }
+    }
+
+    /**
+     * Runs {@code work} on the calling thread with this claim as its context, then settles the claim: finishes it with
+     * the result, or abandons it and rethrows when the work throws (a checked exception wrapped in
+     * {@link IdempotentWorkException}).
+     */
+    IdempotencyOutcome.Executed<T> run(IdempotentWork<T> work) {
+        T result;
+        try {
+            result = work.run(this);
+        } catch (Throwable failure) {
+            abandon(failure);
+            throw rethrow(failure);
+        }
+        return finish(result);
+    }
+
+    private static RuntimeException rethrow(Throwable failure) {
+        if (failure instanceof RuntimeException runtime) {
+            return runtime;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        return new IdempotentWorkException(failure);
     }
 
     /** {@code true} once {@link #finish} or {@link #abandon} has settled the claim. */

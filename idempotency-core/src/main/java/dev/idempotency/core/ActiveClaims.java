@@ -1,5 +1,6 @@
 package dev.idempotency.core;
 
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -12,6 +13,8 @@ import java.util.concurrent.TimeUnit;
  * closed. Lets the engine stop without handing a running claim's key to another instance.
  */
 final class ActiveClaims {
+
+    private static final System.Logger LOG = System.getLogger(IdempotencyEngine.class.getName());
 
     /** Guards the state below; notified whenever a claim settles or a {@code begin} ends. */
     private final Object lock = new Object();
@@ -94,17 +97,18 @@ final class ActiveClaims {
     }
 
     /**
-     * Shuts down, waits for the active claims to settle until {@code shutdownTimeout} after the shutdown began (an
-     * interrupt ends the wait, the flag kept), and marks the engine closed.
+     * Steps 1 to 3 of {@link IdempotencyEngine#close()}: shuts down, waits for the active claims to settle until
+     * {@code shutdownTimeout} after the shutdown began (an interrupt ends the wait, the flag kept), marks the engine
+     * closed, and stops the heartbeats of the claims still active, logging them.
      *
-     * @return the claims still active, or {@code null} when the engine was closed already
+     * @return {@code false} when the engine was closed already
      */
-    List<ActiveClaim<?>> close(Duration shutdownTimeout) {
+    boolean close(Duration shutdownTimeout) {
         shutdown();
         long waitNanos;
         synchronized (lock) {
             if (closed) {
-                return null;
+                return false;
             }
             waitNanos = shutdownTimeout.toNanos() - (System.nanoTime() - shutdownStartedNanos);
         }
@@ -113,12 +117,20 @@ final class ActiveClaims {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        List<ActiveClaim<?>> stillActive;
         synchronized (lock) {
             if (closed) {
-                return null;
+                return false;
             }
             closed = true;
-            return List.copyOf(claims);
+            stillActive = List.copyOf(claims);
         }
+        if (!stillActive.isEmpty()) {
+            LOG.log(Level.WARNING, stillActive.size() + " idempotency claim(s) still running when the engine closed; their "
+                    + "leases are no longer renewed, and another instance may take their keys over once the leases run "
+                    + "out: " + stillActive);
+        }
+        stillActive.forEach(ActiveClaim::stopHeartbeat);
+        return true;
     }
 }

@@ -4,20 +4,15 @@ import dev.idempotency.core.IdempotencyOutcome.Completion;
 import dev.idempotency.core.internal.ClaimSettlement;
 import dev.idempotency.core.internal.Heartbeats;
 import dev.idempotency.core.internal.InstrumentedStore;
-import dev.idempotency.core.internal.Pause;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.OwnerToken;
-import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
 
@@ -65,17 +60,17 @@ import java.util.function.LongSupplier;
  *       lease expires, and then a retry runs afresh.</li>
  * </ol>
  *
+ * <p>Where each step lives: steps 1 to 3 in {@link #begin} here, the wait of step 3 in {@code InFlightWait}; step 4
+ * in {@code ActiveClaim.start} and {@code LeaseHeartbeat}; steps 5 and 6 in {@link ActiveClaim}, whose fenced store
+ * calls and their retries (step 7) are in {@code ClaimSettlement}. Every store call is timed and reported to the
+ * listener in one place, {@code InstrumentedStore}, and the listener is guarded ({@link CompositeIdempotencyListener}).
+ *
  * <p>Instances are thread-safe and meant to be shared. The engine tracks its active claims (acquired, not yet
  * settled) so it can stop without handing a running claim's key to another instance: {@link #shutdown()} refuses new
  * claims, {@link #awaitSettled} waits for the active ones, and {@link #close()} does both and then stops the
  * heartbeats; see there.
  */
 public final class IdempotencyEngine implements AutoCloseable {
-
-    private static final System.Logger LOG = System.getLogger(IdempotencyEngine.class.getName());
-    private static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
-    private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(20);
-    private static final Duration MAX_POLL_DELAY = Duration.ofMillis(500);
 
     /** The user's store, timed and reported to the listener on every call. */
     private final IdempotencyStore store;
@@ -124,17 +119,11 @@ public final class IdempotencyEngine implements AutoCloseable {
             IdempotentRequest request, ResultCodec<T> codec, OutcomePolicy<T> policy, IdempotentWork<T> work) {
         Objects.requireNonNull(work, "work");
         IdempotencyClaim<T> claim = begin(request, codec, policy);
-        if (!(claim instanceof ActiveClaim<T> active)) {
-            return notExecuted(claim);
+        if (claim instanceof ActiveClaim<T> active) {
+            return active.run(work);
         }
-        T result;
-        try {
-            result = work.run(active);
-        } catch (Throwable failure) {
-            active.abandon(failure);
-            throw rethrow(failure);
-        }
-        return active.finish(result);
+        // Every other claim is the outcome the caller answers with (see the permits of IdempotencyClaim).
+        return (IdempotencyOutcome<T>) claim;
     }
 
     /**
@@ -169,25 +158,23 @@ public final class IdempotencyEngine implements AutoCloseable {
         // A record must outlive its lease, or a running claim could expire under its owner; a shorter per-request
         // TTL is raised to the lease rather than failing every request that names it.
         Duration ttl = request.ttl() != null ? max(request.ttl(), lease) : defaultTtl;
-        Instant waitDeadline = clock.instant().plus(request.inFlightWait());
-        Duration pollDelay = FIRST_POLL_DELAY;
-        IdempotencyRecord heldBy = null;
+        InFlightWait wait = new InFlightWait(clock, request.inFlightWait(), lease);
         while (true) {
             ClaimResult claim;
             try {
                 claim = claim(request, ttl);
             } catch (IdempotencyStoreException e) {
-                if (heldBy == null) {
+                if (!wait.keyHeldByAnother()) {
                     throw e;
                 }
                 // The key is known to be held by another request; a store failure while waiting for it must not be
                 // mistaken for "nothing is known", which a fail-open caller would answer by running the work.
                 listener.inFlightConflict(request.key());
-                return new IdempotencyOutcome.InProgress<>(heldBy, retryAfter(heldBy));
+                return wait.inProgress();
             }
             IdempotencyRecord record = claim.record();
             if (claim instanceof ClaimResult.Acquired acquired) {
-                return activate(request.key(), acquired, ttl, codec, policy);
+                return ActiveClaim.start(settlement, activeClaims, heartbeats, request.key(), acquired, ttl, codec, policy);
             }
             if (!record.fingerprint().equals(request.fingerprint())) {
                 listener.fingerprintMismatch(request.key());
@@ -197,19 +184,10 @@ public final class IdempotencyEngine implements AutoCloseable {
                 listener.replayed(request.key());
                 return new IdempotencyOutcome.Replayed<>(codec.decode(record.response()), record);
             }
-            heldBy = record;
-            Duration left = Duration.between(clock.instant(), waitDeadline);
-            // A shutdown ends the wait: the key is held by another worker, and this engine takes no new claims.
-            if (left.isNegative() || left.isZero() || activeClaims.isShutdown()) {
+            if (!wait.pauseBeforeReclaim(record, activeClaims.isShutdown())) {
                 listener.inFlightConflict(request.key());
-                return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
+                return wait.inProgress();
             }
-            if (!Pause.sleep(min(pollDelay, left))) {
-                // Interrupted while waiting: answer as if the wait were over; the interrupt flag stays set.
-                listener.inFlightConflict(request.key());
-                return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
-            }
-            pollDelay = min(pollDelay.multipliedBy(2), MAX_POLL_DELAY);
         }
     }
 
@@ -281,17 +259,9 @@ public final class IdempotencyEngine implements AutoCloseable {
      */
     @Override
     public void close() {
-        List<ActiveClaim<?>> stillActive = activeClaims.close(shutdownTimeout);
-        if (stillActive == null) {
-            return;
+        if (activeClaims.close(shutdownTimeout)) {
+            heartbeats.stop();
         }
-        if (!stillActive.isEmpty()) {
-            LOG.log(Level.WARNING, stillActive.size() + " idempotency claim(s) still running when the engine closed; their "
-                    + "leases are no longer renewed, and another instance may take their keys over once the leases run "
-                    + "out: " + stillActive);
-        }
-        stillActive.forEach(ActiveClaim::stopHeartbeat);
-        heartbeats.stop();
     }
 
     private ClaimResult claim(IdempotentRequest request, Duration ttl) {
@@ -303,66 +273,8 @@ public final class IdempotencyEngine implements AutoCloseable {
         return result;
     }
 
-    private <T> ActiveClaim<T> activate(IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl,
-            ResultCodec<T> codec, OutcomePolicy<T> policy) {
-        ActiveClaim<T> claim = new ActiveClaim<>(settlement, activeClaims, key, acquired, ttl, codec, policy);
-        OwnerToken owner = claim.ownerToken();
-        activeClaims.add(claim);
-        try {
-            claim.startHeartbeat(heartbeats.start(() -> store.renew(key, owner, lease), claim::heartbeatLostOwnership,
-                    error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error)));
-        } catch (RejectedExecutionException closedMeanwhile) {
-            // close() gave up waiting while this claim was being acquired: release it rather than run without a lease.
-            claim.abandon(closedMeanwhile);
-            throw new IdempotencyEngineClosedException("The idempotency engine closed while " + key + " was being claimed");
-        } catch (RuntimeException | Error failure) {
-            // No heartbeat: the claim is released rather than left to expire.
-            claim.abandon(failure);
-            throw failure;
-        }
-        return claim;
-    }
-
-    private Duration retryAfter(IdempotencyRecord record) {
-        Duration left = record.leaseExpiresAt() == null ? lease : Duration.between(clock.instant(), record.leaseExpiresAt());
-        // The record's time comes from the store's clock; clamping keeps a skewed server clock from producing
-        // a nonsensical hint.
-        if (left.compareTo(MIN_RETRY_AFTER) < 0) {
-            return MIN_RETRY_AFTER;
-        }
-        return min(left, lease);
-    }
-
-    /** The outcome a claim that was not acquired stands for. */
-    private static <T> IdempotencyOutcome<T> notExecuted(IdempotencyClaim<T> claim) {
-        if (claim instanceof IdempotencyOutcome.Replayed<T> replayed) {
-            return replayed;
-        }
-        if (claim instanceof IdempotencyOutcome.InProgress<T> inProgress) {
-            return inProgress;
-        }
-        if (claim instanceof IdempotencyOutcome.FingerprintMismatch<T> mismatch) {
-            return mismatch;
-        }
-        throw new IllegalStateException("not an outcome: " + claim);
-    }
-
-    private static RuntimeException rethrow(Throwable failure) {
-        if (failure instanceof RuntimeException runtime) {
-            return runtime;
-        }
-        if (failure instanceof Error error) {
-            throw error;
-        }
-        return new IdempotentWorkException(failure);
-    }
-
     private static Duration max(Duration a, Duration b) {
         return a.compareTo(b) >= 0 ? a : b;
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** Configures an {@link IdempotencyEngine}. */

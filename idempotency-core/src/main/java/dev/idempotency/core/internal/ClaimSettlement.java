@@ -20,8 +20,8 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * The store calls an acquired claim makes, all fenced by its owner token: the checkpoints while the work runs, and
- * the one settling call when it is over, {@code complete} or {@code release}. One instance serves every claim of an
+ * The store calls an acquired claim makes, all fenced by its owner token: its heartbeat's renewals and its
+ * checkpoints while the work runs, and the one settling call when it is over, {@code complete} or {@code release}. One instance serves every claim of an
  * engine.
  *
  * <p>A settling call that fails with an {@link IdempotencyStoreException} is retried with exponential backoff (50 ms,
@@ -93,6 +93,11 @@ public final class ClaimSettlement {
     public Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure, long leaseDeadlineNanos) {
         return settle(StoreOperation.RELEASE, key, leaseDeadlineNanos, Completion.RELEASED,
                 () -> store.release(key, owner) instanceof ReleaseResult.OwnershipLost, failure::addSuppressed);
+    }
+
+    /** A fenced lease renewal, for the claim's heartbeat. */
+    public RenewResult renew(IdempotencyKey key, OwnerToken owner) {
+        return store.renew(key, owner, lease);
     }
 
     /** A fenced checkpoint; {@code false} when another worker has taken the key over. */
