@@ -47,7 +47,8 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private volatile boolean ownershipLost;
     /** Set when settling starts: from then on, the store's answer to complete or release says who owns the key. */
     private volatile boolean settling;
-    private final long acquiredNanos;
+    /** When the lease runs out if the heartbeat never renews it. */
+    private final long firstLeaseDeadlineNanos;
     /** Guarded by {@link #settleLock}; {@code null} while the claim is held. */
     private Completion settled;
     /** Guarded by {@link #settleLock}; set when {@link #finish} settled the claim. */
@@ -57,7 +58,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             Duration ttl, ResultCodec<T> codec, OutcomePolicy<T> policy) {
         this.settlement = settlement;
         this.activeClaims = activeClaims;
-        this.acquiredNanos = settlement.nanoTime();
+        this.firstLeaseDeadlineNanos = settlement.leaseDeadlineFromNow();
         this.key = key;
         this.acquired = acquired;
         this.owner = acquired.record().ownerToken();
@@ -250,7 +251,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     /** When the lease runs out unless renewed again; see {@link LeaseHeartbeat#leaseDeadlineNanos()}. */
     private long leaseDeadlineNanos() {
         LeaseHeartbeat running = heartbeat;
-        return running != null ? running.leaseDeadlineNanos() : acquiredNanos + settlement.lease().toNanos();
+        return running != null ? running.leaseDeadlineNanos() : firstLeaseDeadlineNanos;
     }
 
     void stopHeartbeat() {

@@ -62,13 +62,9 @@ public final class ClaimSettlement {
         return listener;
     }
 
-    public Duration lease() {
-        return lease;
-    }
-
-    /** Now, on the scale of {@code leaseDeadlineNanos}. */
-    public long nanoTime() {
-        return ticker.getAsLong();
+    /** When a lease granted now runs out unless renewed, on the scale of {@code leaseDeadlineNanos}. */
+    public long leaseDeadlineFromNow() {
+        return ticker.getAsLong() + lease.toNanos();
     }
 
     /** Stores the result: {@link Completion#STORED}, {@link Completion#OWNERSHIP_LOST} or {@link Completion#STORE_FAILED}. */
