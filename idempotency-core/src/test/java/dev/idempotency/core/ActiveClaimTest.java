@@ -107,21 +107,20 @@ class ActiveClaimTest {
 
     @Test
     void theHeartbeatRunsFromTheClaimUntilItIsFinished() throws Exception {
-        InMemoryIdempotencyStore realTimeStore = new InMemoryIdempotencyStore();
-        IdempotencyEngine engine = IdempotencyEngine.builder(realTimeStore).lease(Duration.ofMillis(600))
-                .heartbeatInterval(Duration.ofMillis(100)).defaultTtl(Duration.ofMillis(600)).build();
+        LeaseTime time = new LeaseTime(clock, store);
+        IdempotencyEngine engine = time.engine().build();
         engines.add(engine);
         ActiveClaim<String> claim = active(engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll()));
 
         // No thread runs any work: three leases' worth of time pass with only the heartbeat keeping the claim.
-        Thread.sleep(1800);
+        time.pass(3, REQUEST.key());
         assertThat(engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll()))
                 .isInstanceOf(IdempotencyOutcome.InProgress.class);
         assertThat(claim.ownershipLost()).isFalse();
         assertThat(claim.finish("kept")).isEqualTo(new IdempotencyOutcome.Executed<>("kept", Completion.STORED, false));
 
         // Finished: no more renewals, so the stored record expires with its TTL.
-        Thread.sleep(1200);
+        time.jump(LeaseTime.LEASE.multipliedBy(2));
         active(engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll())).abandon(new IllegalStateException("test over"));
     }
 
