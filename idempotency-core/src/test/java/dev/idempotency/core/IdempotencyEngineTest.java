@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -562,50 +561,6 @@ class IdempotencyEngineTest {
     }
 
     /** Records engine events in order, as a metrics listener would count them. */
-    private static final class RecordingListener implements IdempotencyListener {
-        final List<String> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void executed(IdempotencyKey key, Completion completion, boolean takeover) {
-            events.add("executed:" + completion);
-        }
-
-        @Override
-        public void replayed(IdempotencyKey key) {
-            events.add("replayed");
-        }
-
-        @Override
-        public void failed(IdempotencyKey key, Throwable failure) {
-            events.add("failed:" + failure.getClass().getSimpleName());
-        }
-
-        @Override
-        public void inFlightConflict(IdempotencyKey key) {
-            events.add("conflict");
-        }
-
-        @Override
-        public void fingerprintMismatch(IdempotencyKey key) {
-            events.add("mismatch");
-        }
-
-        @Override
-        public void leaseTakeover(IdempotencyKey key) {
-            events.add("takeover");
-        }
-
-        @Override
-        public void ownershipLost(IdempotencyKey key) {
-            events.add("ownership-lost");
-        }
-
-        @Override
-        public void storeError(StoreOperation operation, IdempotencyKey key, RuntimeException error) {
-            events.add("store-error:" + operation);
-        }
-    }
-
     /**
      * A renewal of one key blocks, as a JDBC renewal waiting for a pooled connection would, and gives up with an
      * exception when interrupted, as HikariCP's {@code getConnection} does.
