@@ -10,7 +10,6 @@ import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.core.IdempotentRequest;
 import dev.idempotency.core.InvalidIdempotencyKeyException;
 import dev.idempotency.core.OutcomePolicy;
-import dev.idempotency.core.internal.GuardedDispatch;
 import dev.idempotency.core.internal.StackTraceThrottle;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.spring.Idempotent;
@@ -458,7 +457,13 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     }
 
     private void notify(Consumer<IdempotencyWebListener> event) {
-        GuardedDispatch.toEach(listeners, event);
+        for (IdempotencyWebListener listener : listeners) {
+            try {
+                event.accept(listener);
+            } catch (RuntimeException e) {
+                log.warn("An IdempotencyWebListener failed", e);
+            }
+        }
     }
 
     private static ScheduledThreadPoolExecutor asyncLimitScheduler() {

@@ -9,12 +9,13 @@ import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
-import dev.idempotency.core.store.MutableClock;
 import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
 import java.lang.reflect.Proxy;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -70,7 +71,7 @@ class IdempotencyPurgeJobTest {
             engine.execute(IdempotentRequest.of(IdempotencyKey.of("s", "k" + i), RequestFingerprint.of("x")).withTtl(Duration.ofMinutes(1)),
                     ResultCodecs.utf8(), context -> "done");
         }
-        clock.advance(Duration.ofMinutes(2));
+        clock.now = clock.now.plus(Duration.ofMinutes(2));
         IdempotencyPurgeJob job = new IdempotencyPurgeJob(engine, Duration.ZERO, Duration.ofHours(1), 2);
         assertThat(job.purgeNow()).isEqualTo(5);
         assertThat(store.find(IdempotencyKey.of("s", "k0"))).isEmpty();
@@ -85,5 +86,28 @@ class IdempotencyPurgeJobTest {
         assertThat(job.isRunning()).isTrue();
         job.stop();
         assertThat(job.isRunning()).isFalse();
+    }
+
+    private static final class MutableClock extends Clock {
+        volatile Instant now;
+
+        MutableClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
 }

@@ -25,7 +25,6 @@ final class ReliabilityInstances implements AutoCloseable {
         properties.put("idempotency.store.type", "jdbc");
         properties.put("idempotency.jdbc.initialize-schema", "never");
         properties.put("idempotency.purge.enabled", false);
-        properties.put("spring.flyway.enabled", false);
         properties.put("spring.main.banner-mode", "off");
         properties.put("logging.level.root", "WARN");
         return properties;
