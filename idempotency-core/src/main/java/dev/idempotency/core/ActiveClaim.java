@@ -1,14 +1,18 @@
 package dev.idempotency.core;
 
 import dev.idempotency.core.IdempotencyOutcome.Completion;
+import dev.idempotency.core.internal.ClaimSettlement;
+import dev.idempotency.core.internal.Heartbeats;
 import dev.idempotency.core.internal.LeaseHeartbeat;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.RecoveryPoint;
 import dev.idempotency.core.store.StoredResponse;
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * A key claimed by {@link IdempotencyEngine#begin}: the caller owns it, runs the work, and then settles the claim
@@ -28,7 +32,10 @@ import java.util.Optional;
  */
 public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
-    private final IdempotencyEngine engine;
+    private static final System.Logger LOG = System.getLogger(IdempotencyEngine.class.getName());
+
+    private final ClaimSettlement settlement;
+    private final ActiveClaims activeClaims;
     private final IdempotencyKey key;
     private final ClaimResult.Acquired acquired;
     private final OwnerToken owner;
@@ -40,15 +47,18 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private volatile boolean ownershipLost;
     /** Set when settling starts: from then on, the store's answer to complete or release says who owns the key. */
     private volatile boolean settling;
-    private final long acquiredNanos = System.nanoTime();
+    /** When the lease runs out if the heartbeat never renews it. */
+    private final long firstLeaseDeadlineNanos;
     /** Guarded by {@link #settleLock}; {@code null} while the claim is held. */
     private Completion settled;
     /** Guarded by {@link #settleLock}; set when {@link #finish} settled the claim. */
     private IdempotencyOutcome.Executed<T> finished;
 
-    ActiveClaim(IdempotencyEngine engine, IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl,
-            ResultCodec<T> codec, OutcomePolicy<T> policy) {
-        this.engine = engine;
+    private ActiveClaim(ClaimSettlement settlement, ActiveClaims activeClaims, IdempotencyKey key, ClaimResult.Acquired acquired,
+            Duration ttl, ResultCodec<T> codec, OutcomePolicy<T> policy) {
+        this.settlement = settlement;
+        this.activeClaims = activeClaims;
+        this.firstLeaseDeadlineNanos = settlement.leaseDeadlineFromNow();
         this.key = key;
         this.acquired = acquired;
         this.owner = acquired.record().ownerToken();
@@ -57,8 +67,29 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
         this.policy = policy;
     }
 
-    void startHeartbeat(LeaseHeartbeat heartbeat) {
-        this.heartbeat = heartbeat;
+    /**
+     * Step 4 of the engine's protocol: tracks a claim acquired just now among the engine's active claims and starts
+     * its heartbeat. A claim whose heartbeat cannot start is released at once rather than run without a lease.
+     *
+     * @throws IdempotencyEngineClosedException when the engine closed while the claim was being acquired
+     */
+    static <T> ActiveClaim<T> start(ClaimSettlement settlement, ActiveClaims activeClaims, Heartbeats heartbeats,
+            IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl, ResultCodec<T> codec, OutcomePolicy<T> policy) {
+        ActiveClaim<T> claim = new ActiveClaim<>(settlement, activeClaims, key, acquired, ttl, codec, policy);
+        activeClaims.add(claim);
+        try {
+            claim.heartbeat = heartbeats.start(() -> settlement.renew(key, claim.owner), claim::heartbeatLostOwnership,
+                    error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            // close() gave up waiting while this claim was being acquired: release it rather than run without a lease.
+            claim.abandon(closedMeanwhile);
+            throw new IdempotencyEngineClosedException("The idempotency engine closed while " + key + " was being claimed");
+        } catch (RuntimeException | Error failure) {
+            // No heartbeat: the claim is released rather than left to expire.
+            claim.abandon(failure);
+            throw failure;
+        }
+        return claim;
     }
 
     /**
@@ -97,14 +128,14 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             try {
                 // The heartbeat keeps renewing while complete or release is retried, and stops after the last attempt.
                 long deadline = leaseDeadlineNanos();
-                completion = store ? engine.complete(key, owner, encoded, ttl, deadline) : engine.release(key, owner, deadline);
+                completion = store ? settlement.complete(key, owner, encoded, ttl, deadline) : settlement.release(key, owner, deadline);
             } finally {
                 stopHeartbeat();
-                engine.settled(this);
+                activeClaims.settled(this);
             }
             settled = completion;
             finished = new IdempotencyOutcome.Executed<>(result, completion, isTakeover());
-            engine.listener().executed(key, completion, isTakeover());
+            settlement.listener().executed(key, completion, isTakeover());
             return finished;
         }
     }
@@ -124,13 +155,39 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             }
             settling = true;
             try {
-                settled = engine.releaseAfterFailure(key, owner, failure, leaseDeadlineNanos());
+                settled = settlement.releaseAfterFailure(key, owner, failure, leaseDeadlineNanos());
             } finally {
                 stopHeartbeat();
-                engine.settled(this);
+                activeClaims.settled(this);
             }
-            engine.listener().failed(key, failure);
+            settlement.listener().failed(key, failure);
         }
+    }
+
+    /**
+     * Runs {@code work} on the calling thread with this claim as its context, then settles the claim: finishes it with
+     * the result, or abandons it and rethrows when the work throws (a checked exception wrapped in
+     * {@link IdempotentWorkException}).
+     */
+    IdempotencyOutcome.Executed<T> run(IdempotentWork<T> work) {
+        T result;
+        try {
+            result = work.run(this);
+        } catch (Throwable failure) {
+            abandon(failure);
+            throw rethrow(failure);
+        }
+        return finish(result);
+    }
+
+    private static RuntimeException rethrow(Throwable failure) {
+        if (failure instanceof RuntimeException runtime) {
+            return runtime;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        return new IdempotentWorkException(failure);
     }
 
     /** {@code true} once {@link #finish} or {@link #abandon} has settled the claim. */
@@ -162,7 +219,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
     @Override
     public void checkpoint(RecoveryPoint recoveryPoint) {
-        if (!engine.checkpoint(key, owner, recoveryPoint)) {
+        if (!settlement.checkpoint(key, owner, recoveryPoint)) {
             markOwnershipLost();
             throw new OwnershipLostException(key);
         }
@@ -176,7 +233,8 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     void markOwnershipLost() {
         if (!ownershipLost) {
             ownershipLost = true;
-            engine.ownershipLostWhileRunning(key);
+            LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
+            settlement.listener().ownershipLost(key);
         }
     }
 
@@ -193,7 +251,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     /** When the lease runs out unless renewed again; see {@link LeaseHeartbeat#leaseDeadlineNanos()}. */
     private long leaseDeadlineNanos() {
         LeaseHeartbeat running = heartbeat;
-        return running != null ? running.leaseDeadlineNanos() : acquiredNanos + engine.lease().toNanos();
+        return running != null ? running.leaseDeadlineNanos() : firstLeaseDeadlineNanos;
     }
 
     void stopHeartbeat() {

@@ -1,36 +1,20 @@
 package dev.idempotency.core;
 
-import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.IdempotencyOutcome.Completion;
-import dev.idempotency.core.internal.LeaseHeartbeat;
-import dev.idempotency.core.internal.StackTraceThrottle;
+import dev.idempotency.core.internal.ClaimSettlement;
+import dev.idempotency.core.internal.Heartbeats;
+import dev.idempotency.core.internal.InstrumentedStore;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
-import dev.idempotency.core.store.CompleteResult;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.OwnerToken;
-import dev.idempotency.core.store.RecoveryPoint;
-import dev.idempotency.core.store.ReleaseResult;
-import dev.idempotency.core.store.RenewResult;
-import dev.idempotency.core.store.StoredResponse;
-import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.LongSupplier;
 
 /**
  * Runs work at most once per key: the claim-then-complete protocol, written once for every caller (the HTTP
@@ -76,6 +60,11 @@ import java.util.function.Supplier;
  *       lease expires, and then a retry runs afresh.</li>
  * </ol>
  *
+ * <p>Where each step lives: steps 1 to 3 in {@link #begin} here, the wait of step 3 in {@code InFlightWait}; step 4
+ * in {@code ActiveClaim.start} and {@code LeaseHeartbeat}; steps 5 and 6 in {@link ActiveClaim}, whose fenced store
+ * calls and their retries (step 7) are in {@code ClaimSettlement}. Every store call is timed and reported to the
+ * listener in one place, {@code InstrumentedStore}, and the listener is guarded ({@link CompositeIdempotencyListener}).
+ *
  * <p>Instances are thread-safe and meant to be shared. The engine tracks its active claims (acquired, not yet
  * settled) so it can stop without handing a running claim's key to another instance: {@link #shutdown()} refuses new
  * claims, {@link #awaitSettled} waits for the active ones, and {@link #close()} does both and then stops the
@@ -83,61 +72,30 @@ import java.util.function.Supplier;
  */
 public final class IdempotencyEngine implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(IdempotencyEngine.class.getName());
-    private static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
-    private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(20);
-    private static final Duration MAX_POLL_DELAY = Duration.ofMillis(500);
-    private static final long FIRST_SETTLE_RETRY_MILLIS = 50;
-    private static final long MAX_SETTLE_RETRY_MILLIS = 2000;
-
+    /** The user's store, timed and reported to the listener on every call. */
     private final IdempotencyStore store;
     private final Clock clock;
     private final Duration defaultTtl;
     private final Duration lease;
-    private final Duration heartbeatInterval;
-    private final StackTraceThrottle storeFailures = new StackTraceThrottle(Duration.ofMinutes(1));
-    private final Duration renewalTimeout;
     private final IdempotencyListener listener;
-    private final ScheduledExecutorService heartbeatScheduler;
-    private final boolean ownsScheduler;
-    private final ExecutorService renewals;
+    private final Heartbeats heartbeats;
     private final Duration shutdownTimeout;
-    private final int completionAttempts;
-
-    /** Guards the lifecycle state below; notified whenever a claim settles or a {@code begin} ends. */
-    private final Object lifecycle = new Object();
-    /** Claims acquired and not yet settled. Guarded by {@link #lifecycle}. */
-    private final Set<ActiveClaim<?>> activeClaims = new HashSet<>();
-    /** Calls of {@link #begin} under way, which may still acquire a claim. Guarded by {@link #lifecycle}. */
-    private int beginsUnderWay;
-    /** {@link System#nanoTime()} when {@link #shutdown()} was first called. Guarded by {@link #lifecycle}. */
-    private long shutdownStartedNanos;
-    /** Guarded by {@link #lifecycle}. */
-    private boolean closed;
-    private volatile boolean shuttingDown;
+    private final ClaimSettlement settlement;
+    private final ActiveClaims activeClaims = new ActiveClaims();
 
     private IdempotencyEngine(Builder builder) {
-        this.store = builder.store;
         this.clock = builder.clock;
         this.defaultTtl = builder.defaultTtl;
         this.lease = builder.lease;
-        this.heartbeatInterval = builder.heartbeatInterval != null ? builder.heartbeatInterval : builder.lease.dividedBy(3);
-        if (this.heartbeatInterval.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException("heartbeatInterval (" + heartbeatInterval + ") must be shorter than the lease (" + lease + ")");
-        }
-        this.renewalTimeout = builder.renewalTimeout != null ? builder.renewalTimeout : defaultRenewalTimeout(heartbeatInterval);
-        if (renewalTimeout.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException("renewalTimeout (" + renewalTimeout + ") must be shorter than the lease (" + lease + ")");
-        }
+        this.heartbeats = new Heartbeats(builder.heartbeatScheduler, builder.heartbeatInterval, lease, builder.renewalTimeout,
+                builder.ticker);
         if (defaultTtl.compareTo(lease) < 0) {
             throw new IllegalArgumentException("ttl (" + defaultTtl + ") must be at least the lease (" + lease + ")");
         }
-        this.listener = new GuardedListener(builder.listener);
-        this.ownsScheduler = builder.heartbeatScheduler == null;
-        this.heartbeatScheduler = ownsScheduler ? defaultScheduler() : builder.heartbeatScheduler;
-        this.renewals = Executors.newCachedThreadPool(daemonThreads("idempotency-lease-renewal"));
+        this.listener = CompositeIdempotencyListener.guarding(builder.listener);
+        this.store = new InstrumentedStore(builder.store, listener);
+        this.settlement = new ClaimSettlement(store, listener, lease, builder.completionAttempts, builder.ticker);
         this.shutdownTimeout = builder.shutdownTimeout;
-        this.completionAttempts = builder.completionAttempts;
     }
 
     public static Builder builder(IdempotencyStore store) {
@@ -161,17 +119,11 @@ public final class IdempotencyEngine implements AutoCloseable {
             IdempotentRequest request, ResultCodec<T> codec, OutcomePolicy<T> policy, IdempotentWork<T> work) {
         Objects.requireNonNull(work, "work");
         IdempotencyClaim<T> claim = begin(request, codec, policy);
-        if (!(claim instanceof ActiveClaim<T> active)) {
-            return notExecuted(claim);
+        if (claim instanceof ActiveClaim<T> active) {
+            return active.run(work);
         }
-        T result;
-        try {
-            result = work.run(active);
-        } catch (Throwable failure) {
-            active.abandon(failure);
-            throw rethrow(failure);
-        }
-        return active.finish(result);
+        // Every other claim is the outcome the caller answers with (see the permits of IdempotencyClaim).
+        return (IdempotencyOutcome<T>) claim;
     }
 
     /**
@@ -194,19 +146,11 @@ public final class IdempotencyEngine implements AutoCloseable {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(codec, "codec");
         Objects.requireNonNull(policy, "policy");
-        synchronized (lifecycle) {
-            if (shuttingDown) {
-                throw new IdempotencyEngineClosedException("The idempotency engine is shutting down and takes no new claims");
-            }
-            beginsUnderWay++;
-        }
+        activeClaims.beginStarted();
         try {
             return claimOrWait(request, codec, policy);
         } finally {
-            synchronized (lifecycle) {
-                beginsUnderWay--;
-                lifecycle.notifyAll();
-            }
+            activeClaims.beginEnded();
         }
     }
 
@@ -214,25 +158,23 @@ public final class IdempotencyEngine implements AutoCloseable {
         // A record must outlive its lease, or a running claim could expire under its owner; a shorter per-request
         // TTL is raised to the lease rather than failing every request that names it.
         Duration ttl = request.ttl() != null ? max(request.ttl(), lease) : defaultTtl;
-        Instant waitDeadline = clock.instant().plus(request.inFlightWait());
-        Duration pollDelay = FIRST_POLL_DELAY;
-        IdempotencyRecord heldBy = null;
+        InFlightWait wait = new InFlightWait(clock, request.inFlightWait(), lease);
         while (true) {
             ClaimResult claim;
             try {
                 claim = claim(request, ttl);
             } catch (IdempotencyStoreException e) {
-                if (heldBy == null) {
+                if (!wait.keyHeldByAnother()) {
                     throw e;
                 }
                 // The key is known to be held by another request; a store failure while waiting for it must not be
                 // mistaken for "nothing is known", which a fail-open caller would answer by running the work.
                 listener.inFlightConflict(request.key());
-                return new IdempotencyOutcome.InProgress<>(heldBy, retryAfter(heldBy));
+                return wait.inProgress();
             }
             IdempotencyRecord record = claim.record();
             if (claim instanceof ClaimResult.Acquired acquired) {
-                return activate(request.key(), acquired, ttl, codec, policy);
+                return ActiveClaim.start(settlement, activeClaims, heartbeats, request.key(), acquired, ttl, codec, policy);
             }
             if (!record.fingerprint().equals(request.fingerprint())) {
                 listener.fingerprintMismatch(request.key());
@@ -242,29 +184,16 @@ public final class IdempotencyEngine implements AutoCloseable {
                 listener.replayed(request.key());
                 return new IdempotencyOutcome.Replayed<>(codec.decode(record.response()), record);
             }
-            heldBy = record;
-            Duration left = Duration.between(clock.instant(), waitDeadline);
-            // A shutdown ends the wait: the key is held by another worker, and this engine takes no new claims.
-            if (left.isNegative() || left.isZero() || shuttingDown) {
+            if (!wait.pauseBeforeReclaim(record, activeClaims.isShutdown())) {
                 listener.inFlightConflict(request.key());
-                return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
+                return wait.inProgress();
             }
-            if (!sleep(min(pollDelay, left))) {
-                // Interrupted while waiting: answer as if the wait were over; the interrupt flag stays set.
-                listener.inFlightConflict(request.key());
-                return new IdempotencyOutcome.InProgress<>(record, retryAfter(record));
-            }
-            pollDelay = min(pollDelay.multipliedBy(2), MAX_POLL_DELAY);
         }
     }
 
     /** Purges one batch of expired records; see {@link IdempotencyStore#purgeExpired}. */
     public int purgeExpired(int batchSize) {
-        return timed(StoreOperation.PURGE, null, () -> store.purgeExpired(batchSize)).deleted();
-    }
-
-    public IdempotencyStore store() {
-        return store;
+        return store.purgeExpired(batchSize).deleted();
     }
 
     public Duration lease() {
@@ -277,7 +206,7 @@ public final class IdempotencyEngine implements AutoCloseable {
 
     /** How long one lease renewal may take before it is interrupted and the next heartbeat tries again. */
     public Duration renewalTimeout() {
-        return renewalTimeout;
+        return heartbeats.renewalTimeout();
     }
 
     /**
@@ -288,24 +217,17 @@ public final class IdempotencyEngine implements AutoCloseable {
      * nothing.
      */
     public void shutdown() {
-        synchronized (lifecycle) {
-            if (!shuttingDown) {
-                shuttingDown = true;
-                shutdownStartedNanos = System.nanoTime();
-            }
-        }
+        activeClaims.shutdown();
     }
 
     /** {@code true} once {@link #shutdown()} or {@link #close()} was called. */
     public boolean isShutdown() {
-        return shuttingDown;
+        return activeClaims.isShutdown();
     }
 
     /** How many claims are acquired and not yet settled. */
     public int activeClaimCount() {
-        synchronized (lifecycle) {
-            return activeClaims.size();
-        }
+        return activeClaims.count();
     }
 
     /**
@@ -316,17 +238,7 @@ public final class IdempotencyEngine implements AutoCloseable {
      * @throws InterruptedException if the waiting thread was interrupted
      */
     public boolean awaitSettled(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
-        synchronized (lifecycle) {
-            while (!activeClaims.isEmpty() || beginsUnderWay > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
-            }
-            return true;
-        }
+        return activeClaims.awaitSettled(timeout);
     }
 
     /**
@@ -347,327 +259,22 @@ public final class IdempotencyEngine implements AutoCloseable {
      */
     @Override
     public void close() {
-        shutdown();
-        long waitNanos;
-        synchronized (lifecycle) {
-            if (closed) {
-                return;
-            }
-            waitNanos = shutdownTimeout.toNanos() - (System.nanoTime() - shutdownStartedNanos);
-        }
-        try {
-            awaitSettled(Duration.ofNanos(Math.max(0, waitNanos)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        List<ActiveClaim<?>> stillActive;
-        synchronized (lifecycle) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            stillActive = List.copyOf(activeClaims);
-        }
-        if (!stillActive.isEmpty()) {
-            LOG.log(Level.WARNING, stillActive.size() + " idempotency claim(s) still running when the engine closed; their "
-                    + "leases are no longer renewed, and another instance may take their keys over once the leases run "
-                    + "out: " + stillActive);
-        }
-        stillActive.forEach(ActiveClaim::stopHeartbeat);
-        if (ownsScheduler) {
-            heartbeatScheduler.shutdownNow();
-        }
-        renewals.shutdown();
-    }
-
-    /** Called by a claim once it has settled (its complete or release is over), whatever the outcome. */
-    void settled(ActiveClaim<?> claim) {
-        synchronized (lifecycle) {
-            if (activeClaims.remove(claim)) {
-                lifecycle.notifyAll();
-            }
+        if (activeClaims.close(shutdownTimeout)) {
+            heartbeats.stop();
         }
     }
 
     private ClaimResult claim(IdempotentRequest request, Duration ttl) {
         ClaimRequest claimRequest = new ClaimRequest(request.key(), request.fingerprint(), OwnerToken.random(), lease, ttl);
-        ClaimResult result = timed(StoreOperation.CLAIM, request.key(), () -> store.claim(claimRequest));
+        ClaimResult result = store.claim(claimRequest);
         if (result instanceof ClaimResult.Acquired acquired && acquired.takeover()) {
             listener.leaseTakeover(request.key());
         }
         return result;
     }
 
-    private <T> ActiveClaim<T> activate(IdempotencyKey key, ClaimResult.Acquired acquired, Duration ttl,
-            ResultCodec<T> codec, OutcomePolicy<T> policy) {
-        ActiveClaim<T> claim = new ActiveClaim<>(this, key, acquired, ttl, codec, policy);
-        OwnerToken owner = claim.ownerToken();
-        synchronized (lifecycle) {
-            activeClaims.add(claim);
-        }
-        try {
-            claim.startHeartbeat(LeaseHeartbeat.start(heartbeatScheduler, renewals, heartbeatInterval, lease, renewalTimeout,
-                    () -> timed(StoreOperation.RENEW, key, () -> this.store.renew(key, owner, lease)),
-                    claim::heartbeatLostOwnership,
-                    error -> LOG.log(Level.WARNING, "Heartbeat for " + key + " failed; retrying at the next interval", error)));
-        } catch (RejectedExecutionException closedMeanwhile) {
-            // close() gave up waiting while this claim was being acquired: release it rather than run without a lease.
-            claim.abandon(closedMeanwhile);
-            throw new IdempotencyEngineClosedException("The idempotency engine closed while " + key + " was being claimed");
-        } catch (RuntimeException | Error failure) {
-            // No heartbeat: the claim is released rather than left to expire.
-            claim.abandon(failure);
-            throw failure;
-        }
-        return claim;
-    }
-
-    Completion complete(IdempotencyKey key, OwnerToken owner, StoredResponse response, Duration ttl, long leaseDeadlineNanos) {
-        try {
-            CompleteResult result = settleWithRetries(StoreOperation.COMPLETE, key, leaseDeadlineNanos,
-                    () -> this.store.complete(key, owner, response, ttl));
-            if (result instanceof CompleteResult.OwnershipLost) {
-                LOG.log(Level.WARNING, "The claim on " + key + " was taken over while its work ran; "
-                        + "the result was not stored and the new owner's record is untouched");
-                listener.ownershipLost(key);
-                return Completion.OWNERSHIP_LOST;
-            }
-            return Completion.STORED;
-        } catch (RuntimeException e) {
-            logStoreFailure("Could not store the result for " + key + "; the key stays in progress until its lease expires", e);
-            return Completion.STORE_FAILED;
-        }
-    }
-
-    Completion release(IdempotencyKey key, OwnerToken owner, long leaseDeadlineNanos) {
-        try {
-            ReleaseResult result = settleWithRetries(StoreOperation.RELEASE, key, leaseDeadlineNanos, () -> store.release(key, owner));
-            if (result instanceof ReleaseResult.OwnershipLost) {
-                listener.ownershipLost(key);
-                return Completion.OWNERSHIP_LOST;
-            }
-            return Completion.RELEASED;
-        } catch (RuntimeException e) {
-            logStoreFailure("Could not release " + key + "; the key stays in progress until its lease expires", e);
-            return Completion.STORE_FAILED;
-        }
-    }
-
-    Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure, long leaseDeadlineNanos) {
-        try {
-            if (settleWithRetries(StoreOperation.RELEASE, key, leaseDeadlineNanos, () -> store.release(key, owner))
-                    instanceof ReleaseResult.OwnershipLost) {
-                listener.ownershipLost(key);
-                return Completion.OWNERSHIP_LOST;
-            }
-            return Completion.RELEASED;
-        } catch (RuntimeException releaseError) {
-            // timed() has reported it to the listener; the work's own failure is what the caller must see.
-            failure.addSuppressed(releaseError);
-            return Completion.STORE_FAILED;
-        }
-    }
-
-    /**
-     * Runs a complete or release, retrying it after an {@link IdempotencyStoreException} with exponential backoff while
-     * there are attempts left and the next one would start before {@code leaseDeadlineNanos}. Other exceptions are not
-     * retried: they are bugs, not outages. An interrupt ends the retries, the interrupt flag kept.
-     */
-    private <R> R settleWithRetries(StoreOperation operation, IdempotencyKey key, long leaseDeadlineNanos, Supplier<R> call) {
-        long delayMillis = FIRST_SETTLE_RETRY_MILLIS;
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return timed(operation, key, call);
-            } catch (IdempotencyStoreException e) {
-                boolean retry = attempt < completionAttempts
-                        && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis) < leaseDeadlineNanos;
-                if (!retry || !sleep(Duration.ofMillis(delayMillis))) {
-                    throw e;
-                }
-                LOG.log(Level.DEBUG, () -> "Retrying " + operation + " of " + key + " after: " + e.getMessage());
-                listener.completionRetried(key, operation, attempt + 1);
-                delayMillis = Math.min(delayMillis * 2, MAX_SETTLE_RETRY_MILLIS);
-            }
-        }
-    }
-
-    /** A fenced checkpoint; {@code false} when another worker has taken the key over. */
-    boolean checkpoint(IdempotencyKey key, OwnerToken owner, RecoveryPoint recoveryPoint) {
-        RenewResult result = timed(StoreOperation.CHECKPOINT, key, () -> store.checkpoint(key, owner, recoveryPoint, lease));
-        return !(result instanceof RenewResult.OwnershipLost);
-    }
-
-    /** An outage fails every settlement: one line each, the stack trace at most once a minute. */
-    private void logStoreFailure(String message, RuntimeException error) {
-        LOG.log(Level.ERROR, message + ": " + StackTraceThrottle.summary(error), storeFailures.stackTraceDue() ? error : null);
-    }
-
-    void ownershipLostWhileRunning(IdempotencyKey key) {
-        LOG.log(Level.WARNING, "Lost the claim on " + key + " to another worker while the work was running");
-        listener.ownershipLost(key);
-    }
-
-    IdempotencyListener listener() {
-        return listener;
-    }
-
-    private <R> R timed(StoreOperation operation, IdempotencyKey key, Supplier<R> call) {
-        long start = System.nanoTime();
-        try {
-            return call.get();
-        } catch (RuntimeException e) {
-            listener.storeError(operation, key, e);
-            throw e;
-        } finally {
-            listener.storeLatency(operation, Duration.ofNanos(System.nanoTime() - start));
-        }
-    }
-
-    private Duration retryAfter(IdempotencyRecord record) {
-        Duration left = record.leaseExpiresAt() == null ? lease : Duration.between(clock.instant(), record.leaseExpiresAt());
-        // The record's time comes from the store's clock; clamping keeps a skewed server clock from producing
-        // a nonsensical hint.
-        if (left.compareTo(MIN_RETRY_AFTER) < 0) {
-            return MIN_RETRY_AFTER;
-        }
-        return min(left, lease);
-    }
-
-    /** The outcome a claim that was not acquired stands for. */
-    private static <T> IdempotencyOutcome<T> notExecuted(IdempotencyClaim<T> claim) {
-        if (claim instanceof IdempotencyOutcome.Replayed<T> replayed) {
-            return replayed;
-        }
-        if (claim instanceof IdempotencyOutcome.InProgress<T> inProgress) {
-            return inProgress;
-        }
-        if (claim instanceof IdempotencyOutcome.FingerprintMismatch<T> mismatch) {
-            return mismatch;
-        }
-        throw new IllegalStateException("not an outcome: " + claim);
-    }
-
-    private static RuntimeException rethrow(Throwable failure) {
-        if (failure instanceof RuntimeException runtime) {
-            return runtime;
-        }
-        if (failure instanceof Error error) {
-            throw error;
-        }
-        return new IdempotentWorkException(failure);
-    }
-
-    /**
-     * Half the heartbeat interval: a renewal that has not answered by then is cancelled well before the next tick,
-     * which then sends a fresh one, and a claim gets several tries within its lease.
-     */
-    private static Duration defaultRenewalTimeout(Duration heartbeatInterval) {
-        Duration half = heartbeatInterval.dividedBy(2);
-        return half.isZero() ? heartbeatInterval : half;
-    }
-
     private static Duration max(Duration a, Duration b) {
         return a.compareTo(b) >= 0 ? a : b;
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    /** Sleeps; {@code false} when interrupted, with the interrupt flag restored. */
-    private static boolean sleep(Duration duration) {
-        try {
-            Thread.sleep(Math.max(1, duration.toMillis()));
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static ScheduledExecutorService defaultScheduler() {
-        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("idempotency-heartbeat"));
-        scheduler.setRemoveOnCancelPolicy(true);
-        return scheduler;
-    }
-
-    private static ThreadFactory daemonThreads(String name) {
-        return runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        };
-    }
-
-    /**
-     * Keeps a listener's mistakes out of the protocol: a listener that throws after a claim was acquired must not
-     * leave the claim unreleased.
-     */
-    private static final class GuardedListener implements IdempotencyListener {
-
-        private final IdempotencyListener delegate;
-
-        GuardedListener(IdempotencyListener delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public void executed(IdempotencyKey key, Completion completion, boolean takeover) {
-            guard(() -> delegate.executed(key, completion, takeover));
-        }
-
-        @Override
-        public void failed(IdempotencyKey key, Throwable failure) {
-            guard(() -> delegate.failed(key, failure));
-        }
-
-        @Override
-        public void replayed(IdempotencyKey key) {
-            guard(() -> delegate.replayed(key));
-        }
-
-        @Override
-        public void inFlightConflict(IdempotencyKey key) {
-            guard(() -> delegate.inFlightConflict(key));
-        }
-
-        @Override
-        public void fingerprintMismatch(IdempotencyKey key) {
-            guard(() -> delegate.fingerprintMismatch(key));
-        }
-
-        @Override
-        public void leaseTakeover(IdempotencyKey key) {
-            guard(() -> delegate.leaseTakeover(key));
-        }
-
-        @Override
-        public void ownershipLost(IdempotencyKey key) {
-            guard(() -> delegate.ownershipLost(key));
-        }
-
-        @Override
-        public void storeError(StoreOperation operation, IdempotencyKey key, RuntimeException error) {
-            guard(() -> delegate.storeError(operation, key, error));
-        }
-
-        @Override
-        public void storeLatency(StoreOperation operation, Duration elapsed) {
-            guard(() -> delegate.storeLatency(operation, elapsed));
-        }
-
-        @Override
-        public void completionRetried(IdempotencyKey key, StoreOperation operation, int attempt) {
-            guard(() -> delegate.completionRetried(key, operation, attempt));
-        }
-
-        private static void guard(Runnable call) {
-            try {
-                call.run();
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "An idempotency listener threw; the event is dropped", e);
-            }
-        }
     }
 
     /** Configures an {@link IdempotencyEngine}. */
@@ -683,6 +290,7 @@ public final class IdempotencyEngine implements AutoCloseable {
         private ScheduledExecutorService heartbeatScheduler;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private int completionAttempts = 10;
+        private LongSupplier ticker = System::nanoTime;
 
         private Builder(IdempotencyStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -763,6 +371,12 @@ public final class IdempotencyEngine implements AutoCloseable {
                 throw new IllegalArgumentException("completionAttempts must be at least 1, got " + attempts);
             }
             this.completionAttempts = attempts;
+            return this;
+        }
+
+        /** The time scale of leases as the heartbeat and settling see them; tests move it by hand. */
+        Builder ticker(LongSupplier ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }
 

@@ -14,7 +14,6 @@ import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,7 +31,8 @@ class ActiveClaimTest {
 
     private final MutableClock clock = MutableClock.startingNow();
     private final InMemoryIdempotencyStore store = new InMemoryIdempotencyStore(clock);
-    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final RecordingListener recording = new RecordingListener();
+    private final List<String> events = recording.events;
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final List<IdempotencyEngine> engines = new ArrayList<>();
 
@@ -107,21 +107,20 @@ class ActiveClaimTest {
 
     @Test
     void theHeartbeatRunsFromTheClaimUntilItIsFinished() throws Exception {
-        InMemoryIdempotencyStore realTimeStore = new InMemoryIdempotencyStore();
-        IdempotencyEngine engine = IdempotencyEngine.builder(realTimeStore).lease(Duration.ofMillis(600))
-                .heartbeatInterval(Duration.ofMillis(100)).defaultTtl(Duration.ofMillis(600)).build();
+        LeaseTime time = new LeaseTime(clock, store);
+        IdempotencyEngine engine = time.engine().build();
         engines.add(engine);
         ActiveClaim<String> claim = active(engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll()));
 
         // No thread runs any work: three leases' worth of time pass with only the heartbeat keeping the claim.
-        Thread.sleep(1800);
+        time.pass(3, REQUEST.key());
         assertThat(engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll()))
                 .isInstanceOf(IdempotencyOutcome.InProgress.class);
         assertThat(claim.ownershipLost()).isFalse();
         assertThat(claim.finish("kept")).isEqualTo(new IdempotencyOutcome.Executed<>("kept", Completion.STORED, false));
 
         // Finished: no more renewals, so the stored record expires with its TTL.
-        Thread.sleep(1200);
+        time.jump(LeaseTime.LEASE.multipliedBy(2));
         active(engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll())).abandon(new IllegalStateException("test over"));
     }
 
@@ -129,7 +128,7 @@ class ActiveClaimTest {
     void finishingAfterATakeoverReportsOwnershipLostAndLeavesTheNewOwnersRecord() {
         // The heartbeat interval is longer than the test runs, so the first claim behaves like a frozen process.
         IdempotencyEngine engine = IdempotencyEngine.builder(store).clock(clock).lease(Duration.ofSeconds(600))
-                .heartbeatInterval(Duration.ofSeconds(599)).listener(new Recording()).build();
+                .heartbeatInterval(Duration.ofSeconds(599)).listener(recording).build();
         engines.add(engine);
         ActiveClaim<String> stale = active(engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll()));
         clock.advance(Duration.ofSeconds(601));
@@ -185,7 +184,7 @@ class ActiveClaimTest {
     }
 
     private IdempotencyEngine engine() {
-        IdempotencyEngine engine = IdempotencyEngine.builder(store).clock(clock).listener(new Recording()).build();
+        IdempotencyEngine engine = IdempotencyEngine.builder(store).clock(clock).listener(recording).build();
         engines.add(engine);
         return engine;
     }
@@ -193,44 +192,6 @@ class ActiveClaimTest {
     private static <T> ActiveClaim<T> active(IdempotencyClaim<T> claim) {
         assertThat(claim).isInstanceOf(ActiveClaim.class);
         return (ActiveClaim<T>) claim;
-    }
-
-    private final class Recording implements IdempotencyListener {
-
-        @Override
-        public void executed(IdempotencyKey key, Completion completion, boolean takeover) {
-            events.add("executed:" + completion);
-        }
-
-        @Override
-        public void replayed(IdempotencyKey key) {
-            events.add("replayed");
-        }
-
-        @Override
-        public void failed(IdempotencyKey key, Throwable failure) {
-            events.add("failed:" + failure.getClass().getSimpleName());
-        }
-
-        @Override
-        public void inFlightConflict(IdempotencyKey key) {
-            events.add("conflict");
-        }
-
-        @Override
-        public void fingerprintMismatch(IdempotencyKey key) {
-            events.add("mismatch");
-        }
-
-        @Override
-        public void leaseTakeover(IdempotencyKey key) {
-            events.add("takeover");
-        }
-
-        @Override
-        public void ownershipLost(IdempotencyKey key) {
-            events.add("ownership-lost");
-        }
     }
 
     /** A store whose claims all fail, as a store that is down would; everything else goes to {@code delegate}. */

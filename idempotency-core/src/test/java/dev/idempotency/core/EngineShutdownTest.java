@@ -9,9 +9,9 @@ import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.ForwardingIdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStoreException;
+import dev.idempotency.core.store.MutableClock;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -40,21 +40,27 @@ class EngineShutdownTest {
 
     @Test
     void aClaimHeldAcrossCloseKeepsRenewingItsLeaseUntilItSettles() throws Exception {
-        IdempotencyEngine closing = engine();
-        IdempotencyEngine otherInstance = engine();
+        MutableClock clock = MutableClock.startingNow();
+        InMemoryIdempotencyStore clockedStore = new InMemoryIdempotencyStore(clock);
+        LeaseTime time = new LeaseTime(clock, clockedStore);
+        IdempotencyEngine closing = time.engine().build();
+        IdempotencyEngine otherInstance = time.engine().build();
+        engines.add(closing);
+        engines.add(otherInstance);
         ActiveClaim<String> running = (ActiveClaim<String>) closing.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll());
 
         Future<?> closed = threads.submit(closing::close);
+        awaitShutdown(closing);
         // Three leases' worth of time: a lease that is no longer renewed has run out by then.
-        Thread.sleep(LEASE.multipliedBy(3).toMillis());
+        time.pass(3, REQUEST.key());
         IdempotencyClaim<String> meanwhile = otherInstance.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll());
 
         assertThat(meanwhile).isInstanceOf(IdempotencyOutcome.InProgress.class);
-        assertThat(store.find(REQUEST.key()).orElseThrow().leaseExpiresAt()).isAfter(Instant.now());
+        assertThat(clockedStore.find(REQUEST.key()).orElseThrow().leaseExpiresAt()).isAfter(clock.instant());
         assertThat(running.ownershipLost()).isFalse();
         assertThat(running.finish("done")).isEqualTo(new IdempotencyOutcome.Executed<>("done", Completion.STORED, false));
         closed.get(10, TimeUnit.SECONDS);
-        assertThat(store.find(REQUEST.key()).orElseThrow().status()).isEqualTo(IdempotencyStatus.COMPLETED);
+        assertThat(clockedStore.find(REQUEST.key()).orElseThrow().status()).isEqualTo(IdempotencyStatus.COMPLETED);
     }
 
     @Test
@@ -136,6 +142,14 @@ class EngineShutdownTest {
         } finally {
             held.finish("done");
         }
+    }
+
+    private static void awaitShutdown(IdempotencyEngine engine) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!engine.isShutdown() && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        assertThat(engine.isShutdown()).as("close() has begun").isTrue();
     }
 
     private IdempotencyEngine engine() {

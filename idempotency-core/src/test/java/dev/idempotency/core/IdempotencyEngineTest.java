@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -199,9 +198,8 @@ class IdempotencyEngineTest {
 
     @Test
     void theHeartbeatKeepsALongRunningClaimAlive() throws Exception {
-        InMemoryIdempotencyStore realTimeStore = new InMemoryIdempotencyStore();
-        IdempotencyEngine engine = IdempotencyEngine.builder(realTimeStore).lease(Duration.ofMillis(600))
-                .heartbeatInterval(Duration.ofMillis(100)).defaultTtl(Duration.ofMillis(600)).build();
+        LeaseTime time = new LeaseTime(clock, store);
+        IdempotencyEngine engine = time.engine().build();
         engines.add(engine);
         IdempotentRequest request = IdempotentRequest.of("s", "k", PAYLOAD);
         CountDownLatch started = new CountDownLatch(1);
@@ -214,7 +212,7 @@ class IdempotencyEngineTest {
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 
         // Three leases' worth of time: without heartbeats both the lease and the TTL would have run out.
-        Thread.sleep(1800);
+        time.pass(3, request.key());
         IdempotencyOutcome<String> retry = engine.execute(request, ResultCodecs.utf8(), ctx -> "retry ran");
         finish.countDown();
 
@@ -373,9 +371,9 @@ class IdempotencyEngineTest {
 
     @Test
     void oneSlowRenewalDoesNotStarveTheHeartbeatsOfOtherClaims() throws Exception {
-        SlowRenewalStore slowStore = new SlowRenewalStore(new InMemoryIdempotencyStore(), "slow", Duration.ofSeconds(3));
-        IdempotencyEngine engine = IdempotencyEngine.builder(slowStore).lease(Duration.ofMillis(600))
-                .heartbeatInterval(Duration.ofMillis(100)).defaultTtl(Duration.ofMillis(600)).build();
+        SlowRenewalStore slowStore = new SlowRenewalStore(store, "slow", Duration.ofSeconds(3));
+        LeaseTime time = new LeaseTime(clock, store);
+        IdempotencyEngine engine = time.engine(slowStore).listener(listener).build();
         engines.add(engine);
         CountDownLatch running = new CountDownLatch(2);
         CountDownLatch finish = new CountDownLatch(1);
@@ -395,8 +393,10 @@ class IdempotencyEngineTest {
                 }));
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
 
-        // Well past the 600 ms lease and TTL: only heartbeats keep "fast" claimed while "slow" hangs in a renewal.
-        Thread.sleep(1500);
+        // Well past the lease and TTL: only heartbeats keep "fast" claimed while "slow" hangs in a renewal, and the
+        // slow claim's heartbeat finds its lease lapsed.
+        time.pass(2, IdempotencyKey.of("s", "fast"));
+        awaitEvent("ownership-lost");
         IdempotencyOutcome<String> retry = engine.execute(IdempotentRequest.of("s", "fast", PAYLOAD), ResultCodecs.utf8(), ctx -> {
             fastRuns.incrementAndGet();
             return "fast ran twice";
@@ -440,12 +440,15 @@ class IdempotencyEngineTest {
         IdempotencyEngine engine = IdempotencyEngine.builder(stuck).lease(Duration.ofSeconds(60))
                 .heartbeatInterval(Duration.ofMillis(50)).renewalTimeout(Duration.ofMillis(100)).build();
         engines.add(engine);
+        // Settled at the end, so that closing the engine does not wait its shutdown timeout for the claim.
+        ActiveClaim<String> claim = (ActiveClaim<String>) engine.begin(IdempotentRequest.of("s", "k", PAYLOAD),
+                ResultCodecs.utf8(), OutcomePolicy.storeAll());
         try {
-            engine.begin(IdempotentRequest.of("s", "k", PAYLOAD), ResultCodecs.utf8(), OutcomePolicy.storeAll());
             assertThat(stuck.firstInterrupted.await(10, TimeUnit.SECONDS)).isTrue();
             assertThat(stuck.laterRenewals.await(10, TimeUnit.SECONDS)).isTrue();
         } finally {
             stuck.unblock.countDown();
+            claim.abandon(new IllegalStateException("test over"));
         }
         assertThatThrownBy(() -> IdempotencyEngine.builder(store).lease(Duration.ofSeconds(10))
                 .renewalTimeout(Duration.ofSeconds(10)).build()).isInstanceOf(IllegalArgumentException.class)
@@ -540,6 +543,14 @@ class IdempotencyEngineTest {
         return engine;
     }
 
+    private void awaitEvent(String event) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!listener.events.contains(event) && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        assertThat(listener.events).contains(event);
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             latch.await();
@@ -550,50 +561,6 @@ class IdempotencyEngineTest {
     }
 
     /** Records engine events in order, as a metrics listener would count them. */
-    private static final class RecordingListener implements IdempotencyListener {
-        final List<String> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void executed(IdempotencyKey key, Completion completion, boolean takeover) {
-            events.add("executed:" + completion);
-        }
-
-        @Override
-        public void replayed(IdempotencyKey key) {
-            events.add("replayed");
-        }
-
-        @Override
-        public void failed(IdempotencyKey key, Throwable failure) {
-            events.add("failed:" + failure.getClass().getSimpleName());
-        }
-
-        @Override
-        public void inFlightConflict(IdempotencyKey key) {
-            events.add("conflict");
-        }
-
-        @Override
-        public void fingerprintMismatch(IdempotencyKey key) {
-            events.add("mismatch");
-        }
-
-        @Override
-        public void leaseTakeover(IdempotencyKey key) {
-            events.add("takeover");
-        }
-
-        @Override
-        public void ownershipLost(IdempotencyKey key) {
-            events.add("ownership-lost");
-        }
-
-        @Override
-        public void storeError(StoreOperation operation, IdempotencyKey key, RuntimeException error) {
-            events.add("store-error:" + operation);
-        }
-    }
-
     /**
      * A renewal of one key blocks, as a JDBC renewal waiting for a pooled connection would, and gives up with an
      * exception when interrupted, as HikariCP's {@code getConnection} does.

@@ -82,7 +82,7 @@ public final class LeaseHeartbeat {
     }
 
     /** As the public {@code start}, reading time from {@code ticker} (tests move it by hand). */
-    static LeaseHeartbeat start(ScheduledExecutorService scheduler, Executor renewals, Duration interval, Duration lease,
+    public static LeaseHeartbeat start(ScheduledExecutorService scheduler, Executor renewals, Duration interval, Duration lease,
             Duration renewalTimeout, Supplier<RenewResult> renew, Runnable onOwnershipLost, Consumer<RuntimeException> onError,
             LongSupplier ticker) {
         LeaseHeartbeat heartbeat = new LeaseHeartbeat(scheduler, renew, renewals, lease, renewalTimeout, onOwnershipLost, onError,

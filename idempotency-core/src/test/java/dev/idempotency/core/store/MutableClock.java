@@ -7,7 +7,10 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock that tests move by hand, for stores and engines that take an injectable clock. Thread-safe. */
+/**
+ * A clock that tests move by hand, for stores and engines that take an injectable clock, and for lease heartbeats
+ * through {@link #nanoTime()}. Thread-safe.
+ */
 public final class MutableClock extends Clock {
 
     private final AtomicReference<Instant> now;
@@ -22,6 +25,12 @@ public final class MutableClock extends Clock {
 
     public void advance(Duration duration) {
         now.updateAndGet(instant -> instant.plus(duration));
+    }
+
+    /** The clock's time on a {@link System#nanoTime()}-like scale, for code that takes a ticker (lease heartbeats). */
+    public long nanoTime() {
+        Instant instant = now.get();
+        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     @Override

@@ -2,8 +2,8 @@ package dev.idempotency.spring.fingerprint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.idempotency.core.IdempotencyEngine;
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.Idempotent;
 import dev.idempotency.spring.IdempotencyScope;
 import java.net.URI;
@@ -114,7 +114,7 @@ class FingerprintInputsIT {
     Handlers handlers;
 
     @Autowired
-    IdempotencyEngine engine;
+    IdempotencyStore store;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -231,7 +231,7 @@ class FingerprintInputsIT {
         assertThat(rejected.body()).contains("https://idempotency.dev/problems/invalid-json").contains("\"status\":400")
                 .contains("nested deeper than 64");
         assertThat(runs("deep-1")).isZero();
-        assertThat(engine.store().find(IdempotencyKey.of("global", "deep-1"))).isEmpty();
+        assertThat(store.find(IdempotencyKey.of("global", "deep-1"))).isEmpty();
 
         HttpResponse<String> accepted = send("POST", "/transfers", "deep-1", atTheLimit, "Content-Type", "application/json");
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(201);

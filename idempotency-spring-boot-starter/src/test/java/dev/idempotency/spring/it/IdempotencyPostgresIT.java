@@ -2,8 +2,8 @@ package dev.idempotency.spring.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.idempotency.core.IdempotencyEngine;
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.store.IdempotencyStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,7 +54,7 @@ class IdempotencyPostgresIT {
     ItApplication.PaymentsController controller;
 
     @Autowired
-    IdempotencyEngine engine;
+    IdempotencyStore store;
 
     @Autowired
     DataSource dataSource;
@@ -81,7 +81,7 @@ class IdempotencyPostgresIT {
 
     @Test
     void usesTheJdbcStoreWithItsTableInThePrivateSchema() {
-        assertThat(engine.store().getClass().getName()).isEqualTo("dev.idempotency.jdbc.JdbcIdempotencyStore");
+        assertThat(store.getClass().getName()).isEqualTo("dev.idempotency.jdbc.JdbcIdempotencyStore");
         Integer tables = new JdbcTemplate(dataSource).queryForObject(
                 "select count(*) from information_schema.tables where table_schema = ? and table_name = 'idempotency_record'",
                 Integer.class, DATABASE.schema);
@@ -163,7 +163,7 @@ class IdempotencyPostgresIT {
         assertThat(second.statusCode()).isEqualTo(502);
         assertThat(text(second)).isEqualTo("upstream failed, attempt 2");
         assertThat(second.headers().firstValue("Idempotent-Replayed")).isEmpty();
-        assertThat(engine.store().find(IdempotencyKey.of("principal:alice", key))).isEmpty();
+        assertThat(store.find(IdempotencyKey.of("principal:alice", key))).isEmpty();
     }
 
     @Test

@@ -1,40 +1,41 @@
-package dev.idempotency.spring.autoconfigure;
+package dev.idempotency.core;
 
-import dev.idempotency.core.IdempotencyKey;
-import dev.idempotency.core.IdempotencyListener;
-import dev.idempotency.core.IdempotencyOutcome;
+import dev.idempotency.core.internal.GuardedDispatch;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 
-/** Fans engine events out to every {@link IdempotencyListener} bean; a failing listener cannot break a request. */
-final class CompositeIdempotencyListener implements IdempotencyListener {
-
-    private static final Log log = LogFactory.getLog(CompositeIdempotencyListener.class);
+/**
+ * Fans each event out to several {@link IdempotencyListener}s, in order, guarding each: a listener that throws is
+ * logged and skipped, so it can neither break the claim protocol (a claim must be settled whatever a listener does)
+ * nor keep the event from the listeners after it. The engine guards the listener it is built with this way.
+ */
+public final class CompositeIdempotencyListener implements IdempotencyListener {
 
     private final List<IdempotencyListener> listeners;
 
-    CompositeIdempotencyListener(List<IdempotencyListener> listeners) {
+    private CompositeIdempotencyListener(List<? extends IdempotencyListener> listeners) {
         this.listeners = List.copyOf(listeners);
     }
 
-    static IdempotencyListener of(List<IdempotencyListener> listeners) {
+    /** A guarded listener delivering to each of {@code listeners}; {@link IdempotencyListener#NONE} when empty. */
+    public static IdempotencyListener of(List<? extends IdempotencyListener> listeners) {
         if (listeners.isEmpty()) {
             return IdempotencyListener.NONE;
+        }
+        if (listeners.size() == 1 && listeners.get(0) instanceof CompositeIdempotencyListener composite) {
+            return composite;
         }
         return new CompositeIdempotencyListener(listeners);
     }
 
+    /** {@code listener}, guarded (unless it already is, or is {@link IdempotencyListener#NONE}). */
+    public static IdempotencyListener guarding(IdempotencyListener listener) {
+        return listener == IdempotencyListener.NONE ? listener : of(List.of(listener));
+    }
+
     private void each(Consumer<IdempotencyListener> event) {
-        for (IdempotencyListener listener : listeners) {
-            try {
-                event.accept(listener);
-            } catch (RuntimeException e) {
-                log.warn("An IdempotencyListener failed", e);
-            }
-        }
+        GuardedDispatch.toEach(listeners, event);
     }
 
     @Override
@@ -85,5 +86,10 @@ final class CompositeIdempotencyListener implements IdempotencyListener {
     @Override
     public void completionRetried(IdempotencyKey key, StoreOperation operation, int attempt) {
         each(listener -> listener.completionRetried(key, operation, attempt));
+    }
+
+    @Override
+    public String toString() {
+        return "CompositeIdempotencyListener" + listeners;
     }
 }
