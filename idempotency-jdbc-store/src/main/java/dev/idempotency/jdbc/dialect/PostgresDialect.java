@@ -92,48 +92,61 @@ public class PostgresDialect extends SqlDialect {
             response_headers, response_body, recovery_phase, recovery_payload, created_at, expires_at""";
 
     static final String CLAIM = """
-            WITH claimed AS (
-                INSERT INTO {table} AS r (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
-                                         response_status, response_headers, response_body, recovery_phase,
-                                         recovery_payload, created_at, expires_at, completed_at)
+            WITH inserted AS (
+                INSERT INTO {table} (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
+                                     response_status, response_headers, response_body, recovery_phase,
+                                     recovery_payload, created_at, expires_at, completed_at)
                 VALUES (?, ?, ?, 'IN_PROGRESS', ?, statement_timestamp() + ? * interval '1 millisecond',
                         NULL, NULL, NULL, NULL, NULL,
                         statement_timestamp(), statement_timestamp() + ? * interval '1 millisecond', NULL)
-                ON CONFLICT (scope, idempotency_key) DO UPDATE
-                   SET fingerprint = EXCLUDED.fingerprint,
-                       status = 'IN_PROGRESS',
-                       owner_token = EXCLUDED.owner_token,
-                       lease_expires_at = EXCLUDED.lease_expires_at,
-                       response_status = NULL,
-                       response_headers = NULL,
-                       response_body = NULL,
-                       recovery_phase = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
-                                             ELSE r.recovery_phase END,
-                       recovery_payload = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
-                                               ELSE r.recovery_payload END,
-                       created_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.created_at
-                                         ELSE r.created_at END,
-                       expires_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.expires_at
-                                         ELSE GREATEST(r.expires_at, EXCLUDED.lease_expires_at) END,
-                       completed_at = NULL
-                 WHERE r.expires_at <= statement_timestamp()
-                    OR (r.status = 'IN_PROGRESS' AND r.lease_expires_at <= statement_timestamp()
-                        AND r.fingerprint = EXCLUDED.fingerprint)
-                RETURNING r.scope, r.idempotency_key, r.fingerprint, r.status, r.owner_token, r.lease_expires_at,
-                          r.response_status, r.response_headers, r.response_body, r.recovery_phase,
-                          r.recovery_payload, r.created_at, r.expires_at
+                ON CONFLICT (scope, idempotency_key) DO NOTHING
+                RETURNING scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
+                          response_status, response_headers, response_body, recovery_phase, recovery_payload,
+                          created_at, expires_at
             )
-            SELECT c.scope, c.idempotency_key, c.fingerprint, c.status, c.owner_token, c.lease_expires_at,
-                   c.response_status, c.response_headers, c.response_body, c.recovery_phase, c.recovery_payload,
-                   c.created_at, c.expires_at, TRUE AS acquired, statement_timestamp() AS db_now
-              FROM claimed c
+            SELECT i.scope, i.idempotency_key, i.fingerprint, i.status, i.owner_token, i.lease_expires_at,
+                   i.response_status, i.response_headers, i.response_body, i.recovery_phase, i.recovery_payload,
+                   i.created_at, i.expires_at, TRUE AS acquired, statement_timestamp() AS db_now
+              FROM inserted i
             UNION ALL
             SELECT t.scope, t.idempotency_key, t.fingerprint, t.status, t.owner_token, t.lease_expires_at,
                    t.response_status, t.response_headers, t.response_body, t.recovery_phase, t.recovery_payload,
                    t.created_at, t.expires_at, FALSE AS acquired, statement_timestamp() AS db_now
               FROM {table} t
-             WHERE t.scope = ? AND t.idempotency_key = ? AND t.expires_at > statement_timestamp()
-               AND NOT EXISTS (SELECT 1 FROM claimed)""";
+             WHERE t.scope = ? AND t.idempotency_key = ?
+               AND NOT EXISTS (SELECT 1 FROM inserted)""";
+
+    /**
+     * Takes a claimable row: reclaims it when its TTL passed, takes it over when its lease expired. Fenced by the
+     * token of the row the claim read, and the claim rule re-checked on the row's latest version under its lock.
+     */
+    static final String TAKE_CLAIMABLE = """
+            UPDATE {table} AS r
+               SET fingerprint = ?,
+                   status = 'IN_PROGRESS',
+                   owner_token = ?,
+                   lease_expires_at = statement_timestamp() + ? * interval '1 millisecond',
+                   response_status = NULL,
+                   response_headers = NULL,
+                   response_body = NULL,
+                   recovery_phase = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
+                                         ELSE r.recovery_phase END,
+                   recovery_payload = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
+                                           ELSE r.recovery_payload END,
+                   created_at = CASE WHEN r.expires_at <= statement_timestamp() THEN statement_timestamp()
+                                     ELSE r.created_at END,
+                   expires_at = CASE WHEN r.expires_at <= statement_timestamp()
+                                     THEN statement_timestamp() + ? * interval '1 millisecond'
+                                     ELSE GREATEST(r.expires_at,
+                                                   statement_timestamp() + ? * interval '1 millisecond') END,
+                   completed_at = NULL
+             WHERE r.scope = ? AND r.idempotency_key = ? AND r.owner_token = ?
+               AND (r.expires_at <= statement_timestamp()
+                    OR (r.status = 'IN_PROGRESS' AND r.lease_expires_at <= statement_timestamp()
+                        AND r.fingerprint = ?))
+            RETURNING r.scope, r.idempotency_key, r.fingerprint, r.status, r.owner_token, r.lease_expires_at,
+                      r.response_status, r.response_headers, r.response_body, r.recovery_phase,
+                      r.recovery_payload, r.created_at, r.expires_at, statement_timestamp() AS db_now""";
 
     private static final String READ_AFTER_CONFLICT = """
             SELECT %s, statement_timestamp() AS db_now
@@ -200,20 +213,46 @@ public class PostgresDialect extends SqlDialect {
     public ClaimResult claim(Connection connection, String table, ClaimRequest request) throws SQLException {
         Row row = runClaim(connection, sql(CLAIM, table), request);
         if (row != null && row.acquired) {
-            boolean takeover = !row.record.createdAt().equals(row.dbNow);
-            return new ClaimResult.Acquired(row.record, takeover);
+            return new ClaimResult.Acquired(row.record, false);
         }
-        if (row == null || claimable(row, request)) {
-            // The row was committed after this statement's snapshot, so the snapshot missed it or saw an older
-            // version. A new statement sees the latest committed version.
+        if (row == null) {
+            // The conflicting row was committed after this statement's snapshot, so the read branch missed it. A
+            // new statement sees the latest committed version.
             row = readLatest(connection, sql(READ_AFTER_CONFLICT, table), request.key());
+            if (row == null) {
+                throw new StaleClaimException("the claim of " + request.key() + " met a row that was gone when "
+                        + "read again");
+            }
         }
-        if (row == null || claimable(row, request)) {
-            throw new StaleClaimException("the claim of " + request.key() + " saw a row that a concurrent "
-                    + "transaction had changed since; last seen: "
-                    + (row == null ? "no row" : "a claimable row " + describe(row.record)));
+        if (ClaimDecision.decide(row.record, request, row.dbNow) instanceof ClaimDecision.Answer answer) {
+            return answer.result();
         }
-        return new ClaimDecision.Answer(row.record).result();
+        Row taken = takeClaimable(connection, sql(TAKE_CLAIMABLE, table), request, row.record);
+        if (taken == null) {
+            throw new StaleClaimException("the claim of " + request.key() + " read a claimable row " + describe(
+                    row.record) + " that a concurrent transaction had changed or removed before it could take it");
+        }
+        // A reclaimed row gets this statement's time as its creation time; a taken-over row keeps its older one.
+        return new ClaimResult.Acquired(taken.record, !taken.record.createdAt().equals(taken.dbNow));
+    }
+
+    private Row takeClaimable(Connection connection, String takeSql, ClaimRequest request, IdempotencyRecord seen)
+            throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(takeSql)) {
+            long leaseMillis = toMillis(request.lease());
+            ps.setString(1, request.fingerprint().value());
+            ps.setString(2, request.ownerToken().value());
+            ps.setLong(3, leaseMillis);
+            ps.setLong(4, toMillis(request.ttl()));
+            ps.setLong(5, leaseMillis);
+            ps.setString(6, seen.key().scope());
+            ps.setString(7, seen.key().key());
+            ps.setString(8, seen.ownerToken().value());
+            ps.setString(9, request.fingerprint().value());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? readRow(rs) : null;
+            }
+        }
     }
 
     private Row runClaim(Connection connection, String claimSql, ClaimRequest request) throws SQLException {
@@ -249,11 +288,6 @@ public class PostgresDialect extends SqlDialect {
             }
         }
         return false;
-    }
-
-    /** Whether a claim with this request would have won the row as seen; then what was seen is stale. */
-    private static boolean claimable(Row row, ClaimRequest request) {
-        return ClaimDecision.decide(row.record, request, row.dbNow).acquires();
     }
 
     private static String describe(IdempotencyRecord record) {
