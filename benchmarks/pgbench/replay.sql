@@ -1,51 +1,32 @@
--- Generated from PostgresDialect.CLAIM and PostgresDialect.COMPLETE: the statement text is the library's,
+-- Generated from PostgresDialect.CLAIM (and, in claim-complete.sql, PostgresDialect.COMPLETE): the statement text is the library's,
 -- with {table} = idem_bench.idempotency_record and each ? replaced, in order, by a pgbench variable.
 -- PgbenchScriptsTest fails when the dialect's SQL and these scripts drift apart.
 -- Variables from the command line (-D, printed by dev.idempotency.benchmarks.PgbenchScripts): scope, fp,
 -- lease_ms, ttl_ms, status, headers, body.
 -- One transaction per replay: the claim statement on one of the 100,000 completed keys "1".."100000" that
--- BenchSetup reset wrote; it returns the stored record and changes nothing.
+-- BenchSetup reset wrote; it returns the stored record and writes nothing (ON CONFLICT DO NOTHING locks no row).
 \set key random(1, 100000)
 \set owner random(1, 9223372036854775806)
-WITH claimed AS (
-    INSERT INTO idem_bench.idempotency_record AS r (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
-                             response_status, response_headers, response_body, recovery_phase,
-                             recovery_payload, created_at, expires_at, completed_at)
+WITH inserted AS (
+    INSERT INTO idem_bench.idempotency_record (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
+                         response_status, response_headers, response_body, recovery_phase,
+                         recovery_payload, created_at, expires_at, completed_at)
     VALUES (:scope, :key, :fp, 'IN_PROGRESS', :owner, statement_timestamp() + :lease_ms * interval '1 millisecond',
             NULL, NULL, NULL, NULL, NULL,
             statement_timestamp(), statement_timestamp() + :ttl_ms * interval '1 millisecond', NULL)
-    ON CONFLICT (scope, idempotency_key) DO UPDATE
-       SET fingerprint = EXCLUDED.fingerprint,
-           status = 'IN_PROGRESS',
-           owner_token = EXCLUDED.owner_token,
-           lease_expires_at = EXCLUDED.lease_expires_at,
-           response_status = NULL,
-           response_headers = NULL,
-           response_body = NULL,
-           recovery_phase = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
-                                 ELSE r.recovery_phase END,
-           recovery_payload = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL
-                                   ELSE r.recovery_payload END,
-           created_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.created_at
-                             ELSE r.created_at END,
-           expires_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.expires_at
-                             ELSE GREATEST(r.expires_at, EXCLUDED.lease_expires_at) END,
-           completed_at = NULL
-     WHERE r.expires_at <= statement_timestamp()
-        OR (r.status = 'IN_PROGRESS' AND r.lease_expires_at <= statement_timestamp()
-            AND r.fingerprint = EXCLUDED.fingerprint)
-    RETURNING r.scope, r.idempotency_key, r.fingerprint, r.status, r.owner_token, r.lease_expires_at,
-              r.response_status, r.response_headers, r.response_body, r.recovery_phase,
-              r.recovery_payload, r.created_at, r.expires_at
+    ON CONFLICT (scope, idempotency_key) DO NOTHING
+    RETURNING scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
+              response_status, response_headers, response_body, recovery_phase, recovery_payload,
+              created_at, expires_at
 )
-SELECT c.scope, c.idempotency_key, c.fingerprint, c.status, c.owner_token, c.lease_expires_at,
-       c.response_status, c.response_headers, c.response_body, c.recovery_phase, c.recovery_payload,
-       c.created_at, c.expires_at, TRUE AS acquired, statement_timestamp() AS db_now
-  FROM claimed c
+SELECT i.scope, i.idempotency_key, i.fingerprint, i.status, i.owner_token, i.lease_expires_at,
+       i.response_status, i.response_headers, i.response_body, i.recovery_phase, i.recovery_payload,
+       i.created_at, i.expires_at, TRUE AS acquired, statement_timestamp() AS db_now
+  FROM inserted i
 UNION ALL
 SELECT t.scope, t.idempotency_key, t.fingerprint, t.status, t.owner_token, t.lease_expires_at,
        t.response_status, t.response_headers, t.response_body, t.recovery_phase, t.recovery_payload,
        t.created_at, t.expires_at, FALSE AS acquired, statement_timestamp() AS db_now
   FROM idem_bench.idempotency_record t
- WHERE t.scope = :scope AND t.idempotency_key = :key AND t.expires_at > statement_timestamp()
-   AND NOT EXISTS (SELECT 1 FROM claimed);
+ WHERE t.scope = :scope AND t.idempotency_key = :key
+   AND NOT EXISTS (SELECT 1 FROM inserted);
