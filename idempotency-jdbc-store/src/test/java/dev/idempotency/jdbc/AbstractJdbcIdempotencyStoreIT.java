@@ -61,6 +61,7 @@ abstract class AbstractJdbcIdempotencyStoreIT extends IdempotencyStoreContractTe
     static final Duration SHORT_LEASE = Duration.ofMillis(300);
     static final int RACE_THREADS = 64;
     static final int RACE_KEYS = 200;
+    static final int HOT_KEY_REPLAYS = 8;
 
     static final RequestFingerprint FINGERPRINT = RequestFingerprint.of("POST", "/orders", "{\"amount\":1}");
     static final RequestFingerprint OTHER_FINGERPRINT = RequestFingerprint.of("POST", "/orders", "{\"amount\":2}");
@@ -253,6 +254,48 @@ abstract class AbstractJdbcIdempotencyStoreIT extends IdempotencyStoreContractTe
                 });
         assertThat(failing.aborted()).isEqualTo(1);
         assertThat(store.claim(request(newKey()))).isInstanceOf(ClaimResult.Acquired.class);
+    }
+
+    /**
+     * A replay reads: while another transaction holds the key's row lock, replays of the key still answer with the
+     * stored response instead of queuing for the lock.
+     */
+    @Test
+    void replaysDoNotWaitForTheKeysRowLock() throws Exception {
+        ClaimRequest first = request(newKey());
+        store.claim(first);
+        StoredResponse stored = response(201, 16);
+        store.complete(first.key(), first.ownerToken(), stored, TTL);
+        ExecutorService threads = Executors.newFixedThreadPool(HOT_KEY_REPLAYS);
+        try (Connection holder = dataSource().getConnection()) {
+            holder.setAutoCommit(false);
+            try (var ps = holder.prepareStatement(
+                    "SELECT owner_token FROM " + TABLE + " WHERE scope = ? AND idempotency_key = ? FOR UPDATE")) {
+                ps.setString(1, first.key().scope());
+                ps.setString(2, first.key().key());
+                try (var rs = ps.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+            try {
+                List<Future<ClaimResult>> replays = new ArrayList<>();
+                for (int i = 0; i < HOT_KEY_REPLAYS; i++) {
+                    replays.add(threads.submit(() -> store.claim(request(first.key()))));
+                }
+                for (Future<ClaimResult> replay : replays) {
+                    // Generous: a replay that waits for the lock waits until the holder ends or its lock wait
+                    // times out and the store gives up.
+                    ClaimResult result = replay.get(20, TimeUnit.SECONDS);
+                    assertThat(result).isInstanceOf(ClaimResult.AlreadyCompleted.class);
+                    assertThat(result.record().response().body()).isEqualTo(stored.body());
+                }
+            } finally {
+                holder.rollback();
+            }
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     /**

@@ -9,7 +9,7 @@ import java.sql.SQLException;
  * H2 2.x, for tests and embedded use; tested in its regular mode and in PostgreSQL compatibility mode.
  *
  * <p>H2 has neither an upsert with a condition that works in every mode nor {@code RETURNING}, so the claim locks
- * then decides ({@link LockingSqlDialect}). The lock is a plain {@code SELECT ... FOR UPDATE} of the key's row,
+ * then decides ({@link LockingSqlDialect}), after a plain read that answers replays without a lock. The lock is a plain {@code SELECT ... FOR UPDATE} of the key's row,
  * together with {@code CURRENT_TIMESTAMP}, which H2 keeps fixed for the transaction. A key without a row is not
  * locked by it: two claims of a new key both insert, and the primary key rejects the second one.
  */

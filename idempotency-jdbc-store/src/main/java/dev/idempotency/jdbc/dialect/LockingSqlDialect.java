@@ -13,9 +13,15 @@ import java.sql.SQLException;
 import java.time.Instant;
 
 /**
- * A dialect whose claim takes the key's row lock first and decides second, for databases without a conditional
+ * A dialect whose claim reads first, then takes the key's row lock and decides, for databases without a conditional
  * upsert that can arbitrate on its own (H2, MySQL, MariaDB). The claim runs as a short transaction of its own:
  * <ol>
+ *   <li>A plain read of the key's row and the database clock, without a lock. When {@link ClaimDecision} makes that
+ *       row the {@link ClaimDecision.Answer} (a completed record, or one in progress under a live lease or with
+ *       another fingerprint), the claim returns it: a replay takes no row lock and writes nothing, so replays of a
+ *       hot key neither queue behind each other nor behind a fenced write holding the row. The row read is a
+ *       committed version, and it was the key's record when it was read, which is when this claim takes effect.
+ *       Only a missing or claimable row goes on to the lock, where the decision is made again on the locked row.</li>
  *   <li>{@link #lockRow} locks the key's row until the transaction ends and reads it, together with the database
  *       clock. The lock makes the read and the following write one atomic step; every concurrent claim of the key
  *       waits here. How to lock the row is what each subclass supplies.</li>
@@ -46,6 +52,11 @@ public abstract class LockingSqlDialect extends SqlDialect {
               FROM {table}
              WHERE scope = ? AND idempotency_key = ?
                FOR UPDATE""".formatted(COLUMNS);
+
+    private static final String READ = """
+            SELECT %s, {now} AS db_now
+              FROM {table}
+             WHERE scope = ? AND idempotency_key = ?""".formatted(COLUMNS);
 
     private static final String INSERT = """
             INSERT INTO {table} (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
@@ -98,6 +109,11 @@ public abstract class LockingSqlDialect extends SqlDialect {
 
     @Override
     public final ClaimResult claim(Connection connection, String table, ClaimRequest request) throws SQLException {
+        LockedRow seen = read(connection, table, READ, request.key());
+        if (seen.record() != null
+                && ClaimDecision.decide(seen.record(), request, seen.now()) instanceof ClaimDecision.Answer answer) {
+            return answer.result();
+        }
         LockedRow locked = lockRow(connection, table, request);
         if (locked.record() != null && locked.record().ownerToken().equals(request.ownerToken())) {
             return new ClaimResult.Acquired(locked.record(), false);
@@ -119,7 +135,12 @@ public abstract class LockingSqlDialect extends SqlDialect {
 
     /** Reads the key's row {@code FOR UPDATE}, with the database clock; an empty {@link LockedRow} when none. */
     protected LockedRow readLocked(Connection connection, String table, IdempotencyKey key) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement(sql(READ_LOCKED, table))) {
+        return read(connection, table, READ_LOCKED, key);
+    }
+
+    private LockedRow read(Connection connection, String table, String statement, IdempotencyKey key)
+            throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(sql(statement, table))) {
             ps.setString(1, key.scope());
             ps.setString(2, key.key());
             try (ResultSet rs = ps.executeQuery()) {

@@ -26,11 +26,12 @@ import java.util.regex.Pattern;
  * <p>The claim locks then decides ({@link LockingSqlDialect}), in a short READ COMMITTED transaction, so that its
  * correctness does not depend on how the server evaluates the assignments of an upsert (MySQL assigns left to
  * right, each assignment seeing the ones before it; MariaDB does the same unless {@code sql_mode} contains
- * {@code SIMULTANEOUS_ASSIGNMENT}, under which every assignment sees the old row). The lock is taken by
+ * {@code SIMULTANEOUS_ASSIGNMENT}, under which every assignment sees the old row). A replay or an in-progress answer
+ * ends at the template's first, non-locking read (an InnoDB consistent read takes no lock). The lock is taken by
  * {@code INSERT ... ON DUPLICATE KEY UPDATE scope = scope}, which inserts a fresh record when the key is free and
  * otherwise changes nothing but takes the existing row's exclusive lock, then read by {@code SELECT ... FOR UPDATE}
- * together with {@code UTC_TIMESTAMP(6)}. Concurrent claims of the key wait on the insert until this transaction
- * ends. A deadlock between concurrent inserts of one new key, which InnoDB can report, rolls the whole transaction
+ * together with {@code UTC_TIMESTAMP(6)}. Concurrent claims that need the lock wait on the insert until this
+ * transaction ends. A deadlock between concurrent inserts of one new key, which InnoDB can report, rolls the whole transaction
  * back, and the store runs the claim again.
  *
  * <p>The purge runs in READ COMMITTED (no gap locks, so it does not hold up claims of new keys). Where the server
