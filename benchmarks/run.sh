@@ -154,8 +154,9 @@ if ! skipped store; then
       done
     done
   done
-  # Not the library's statement: the claim with ON CONFLICT DO NOTHING, to size what a replay costs because
-  # DO UPDATE ... WHERE locks the row it does not update.
+  # Not the library's statement: the claim with ON CONFLICT DO NOTHING, written when the library's claim was
+  # DO UPDATE ... WHERE (which locks the row it does not update) to size that cost. The library's replay.sql now
+  # does the same; the experiment stays for comparison with older results.
   for t in $THREADS; do
     reset_table
     pgbench_run experiment "pgbench-replay-do-nothing" 1 "$t" "experiments/replay-do-nothing.sql"

@@ -20,65 +20,52 @@ import java.time.Instant;
 /**
  * PostgreSQL (9.5 and later; tested on 15).
  *
- * <p><b>The claim is one statement</b> and never relies on a duplicate-key error: on PostgreSQL such an error aborts
- * the surrounding transaction ("current transaction is aborted"), which would break any caller that claims inside a
- * transaction of its own. {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE} is the arbiter: the insert wins when
- * there is no row; the conditional update wins when the row's TTL passed (a fresh record) or when it is in progress
- * with an expired lease and the same fingerprint (a takeover). Otherwise the row is left alone and the second branch
- * of the {@code UNION ALL} returns it, so a duplicate costs a single round trip too:
+ * <p><b>The claim is one statement, plus a second only for a claimable row</b>, and it never relies on a
+ * duplicate-key error: on PostgreSQL such an error aborts the surrounding transaction ("current transaction is
+ * aborted"), which would break any caller that claims inside a transaction of its own.
  *
  * <pre>{@code
- * WITH claimed AS (
- *     INSERT INTO {table} AS r (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at,
- *                              response_status, response_headers, response_body, recovery_phase, recovery_payload,
- *                              created_at, expires_at, completed_at)
- *     VALUES (?, ?, ?, 'IN_PROGRESS', ?, statement_timestamp() + ? * interval '1 millisecond',
- *             NULL, NULL, NULL, NULL, NULL,
- *             statement_timestamp(), statement_timestamp() + ? * interval '1 millisecond', NULL)
- *     ON CONFLICT (scope, idempotency_key) DO UPDATE
- *        SET fingerprint = EXCLUDED.fingerprint,
- *            status = 'IN_PROGRESS',
- *            owner_token = EXCLUDED.owner_token,
- *            lease_expires_at = EXCLUDED.lease_expires_at,
- *            response_status = NULL,
- *            response_headers = NULL,
- *            response_body = NULL,
- *            recovery_phase = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL ELSE r.recovery_phase END,
- *            recovery_payload = CASE WHEN r.expires_at <= statement_timestamp() THEN NULL ELSE r.recovery_payload END,
- *            created_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.created_at ELSE r.created_at END,
- *            expires_at = CASE WHEN r.expires_at <= statement_timestamp() THEN EXCLUDED.expires_at
- *                              ELSE GREATEST(r.expires_at, EXCLUDED.lease_expires_at) END,
- *            completed_at = NULL
- *      WHERE r.expires_at <= statement_timestamp()
- *         OR (r.status = 'IN_PROGRESS' AND r.lease_expires_at <= statement_timestamp()
- *             AND r.fingerprint = EXCLUDED.fingerprint)
- *     RETURNING r.scope, r.idempotency_key, ... , r.expires_at
+ * WITH inserted AS (
+ *     INSERT INTO {table} (scope, idempotency_key, fingerprint, status, owner_token, lease_expires_at, ...)
+ *     VALUES (?, ?, ?, 'IN_PROGRESS', ?, statement_timestamp() + ? * interval '1 millisecond', ...)
+ *     ON CONFLICT (scope, idempotency_key) DO NOTHING
+ *     RETURNING scope, idempotency_key, ... , expires_at
  * )
- * SELECT c.scope, ... , c.expires_at, TRUE AS acquired, statement_timestamp() AS db_now FROM claimed c
+ * SELECT i.scope, ... , i.expires_at, TRUE AS acquired, statement_timestamp() AS db_now FROM inserted i
  * UNION ALL
  * SELECT t.scope, ... , t.expires_at, FALSE AS acquired, statement_timestamp() AS db_now
  *   FROM {table} t
- *  WHERE t.scope = ? AND t.idempotency_key = ? AND t.expires_at > statement_timestamp()
- *    AND NOT EXISTS (SELECT 1 FROM claimed)
+ *  WHERE t.scope = ? AND t.idempotency_key = ? AND NOT EXISTS (SELECT 1 FROM inserted)
  * }</pre>
  *
- * <p>Why each part is the way it is:
  * <ol>
- *   <li>Every time comes from {@code statement_timestamp()}, which is the same for the whole statement and is the
- *       database's clock; durations arrive as milliseconds. No application server's clock is ever compared.</li>
- *   <li>All {@code SET} expressions see the row as it was before the update, so one {@code CASE} per column
- *       distinguishes a fresh record (TTL passed: new fingerprint and creation time, recovery point cleared) from a
- *       takeover (fingerprint, creation time and recovery point kept; the expiry is pushed out to cover the new
- *       lease so that {@code expires_at >= lease_expires_at} holds).</li>
- *   <li>Whether an acquisition was a takeover is read from the returned row: a fresh or inserted record has
+ *   <li>The unique constraint is the arbiter for a new key: the insert wins when there is no row, and a concurrent
+ *       claim that meets the inserted row does nothing.</li>
+ *   <li>When a row exists, nothing is written and the second branch returns it, expired or not, with the database
+ *       clock; {@link ClaimDecision} decides on it. A completed record (a replay) or a live in-progress record is
+ *       the answer, in one round trip and without a write: {@code DO NOTHING} takes no row lock, so a replay
+ *       assigns no transaction id, writes no WAL and never queues on the row lock. ({@code DO UPDATE ... WHERE}
+ *       would lock the row even when its {@code WHERE} is false.)</li>
+ *   <li>A claimable row (TTL passed: reclaim; in progress with an expired lease and the same fingerprint: takeover)
+ *       is taken by {@code TAKE_CLAIMABLE}, an {@code UPDATE} fenced by the owner token the claim read, whose
+ *       {@code WHERE} writes the claim rule again. Under READ COMMITTED an update that waits for the row lock
+ *       re-evaluates its {@code WHERE} on the newest version, so it takes the row only if it is still the row the
+ *       claim read and still claimable; when it updates nothing, a concurrent transaction got there first and the
+ *       claim is stale ({@link StaleClaimException}; the store runs it again and then sees the newer row). All
+ *       {@code SET} expressions see the row as it was, so one {@code CASE} per column tells a fresh record (new
+ *       fingerprint and creation time, recovery point cleared) from a takeover (fingerprint, creation time and
+ *       recovery point kept; the expiry pushed out to cover the new lease, so {@code expires_at >=
+ *       lease_expires_at} holds).</li>
+ *   <li>Whether an acquisition was a takeover is read from the returned row: a reclaimed record has
  *       {@code created_at = statement_timestamp()}, a taken-over one keeps the old creation time, which is strictly
  *       earlier because the old lease (at least one millisecond) ran out.</li>
  *   <li>The second branch reads the statement's snapshot. Under READ COMMITTED, {@code ON CONFLICT} may meet a row
- *       committed after that snapshot, which the second branch cannot see (or sees in an older version). Then the
- *       result is empty, or a row that looks claimable; only in that case the dialect reads the row again in a new
- *       statement and, if that row is gone or claimable after all, throws {@link StaleClaimException}, and the
- *       store runs the claim again. Whether a row is claimable is {@link ClaimDecision}'s rule, the one the
- *       statement's {@code WHERE} writes in SQL.</li>
+ *       committed after that snapshot, which the second branch cannot see: then the statement returns nothing, and
+ *       only then the dialect reads the row in a new statement and decides on that. A row the second branch sees in
+ *       an older version is either an answer that was the key's record when the snapshot was taken, or a claimable
+ *       row whose fenced update finds it changed.</li>
+ *   <li>Every time comes from {@code statement_timestamp()}, the database's clock; durations arrive as
+ *       milliseconds. No application server's clock is ever compared.</li>
  * </ol>
  *
  * <p>Complete, renew and checkpoint use {@code RETURNING} to hand back the times the database computed, in the same

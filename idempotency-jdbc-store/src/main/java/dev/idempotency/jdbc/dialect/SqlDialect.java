@@ -27,7 +27,7 @@ import java.util.Optional;
  * The SQL of one database, for {@link dev.idempotency.jdbc.JdbcIdempotencyStore}.
  *
  * <p>Only the claim really differs between databases: it must be one atomic arbiter, and each database offers a
- * different tool for that (PostgreSQL's {@code INSERT ... ON CONFLICT DO UPDATE ... WHERE}, the row lock that
+ * different tool for that (PostgreSQL's {@code INSERT ... ON CONFLICT DO NOTHING} and a fenced update, the row lock that
  * MySQL's {@code INSERT ... ON DUPLICATE KEY UPDATE} takes and {@code SELECT ... FOR UPDATE} reads, H2's row lock
  * under {@code SELECT ... FOR UPDATE}). So each dialect owns {@link #claim}; the ones that lock the row first and
  * decide second share {@link LockingSqlDialect}, and every claim follows
