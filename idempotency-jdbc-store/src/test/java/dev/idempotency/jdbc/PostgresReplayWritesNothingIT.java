@@ -168,6 +168,64 @@ class PostgresReplayWritesNothingIT {
         }
     }
 
+    /**
+     * The second statement of a takeover re-checks the claim rule under the row lock: a claim that read an abandoned
+     * lease, but whose update waited while the owner renewed it, takes nothing, runs again and answers in progress.
+     */
+    @Test
+    void takeoverThatMeetsARenewedLeaseUnderTheLockTakesNothing() throws Exception {
+        IdempotencyKey key = newKey();
+        ClaimRequest owner = new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMillis(200), TTL);
+        assertThat(store.claim(owner)).isInstanceOf(ClaimResult.Acquired.class);
+        Thread.sleep(400);
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try (Connection holder = database.dataSource().getConnection()) {
+            holder.setAutoCommit(false);
+            try (PreparedStatement ps = holder.prepareStatement(
+                    "SELECT owner_token FROM " + TABLE + " WHERE scope = ? AND idempotency_key = ? FOR UPDATE")) {
+                ps.setString(1, key.scope());
+                ps.setString(2, key.key());
+                ps.executeQuery().close();
+            }
+            Future<ClaimResult> takeover = thread.submit(() -> store.claim(request(key)));
+            awaitUpdateWaitingForALock();
+            try (PreparedStatement ps = holder.prepareStatement("UPDATE " + TABLE
+                    + " SET lease_expires_at = statement_timestamp() + interval '5 minutes'"
+                    + " WHERE scope = ? AND idempotency_key = ?")) {
+                ps.setString(1, key.scope());
+                ps.setString(2, key.key());
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            holder.commit();
+
+            ClaimResult result = takeover.get(20, TimeUnit.SECONDS);
+            assertThat(result).isInstanceOf(ClaimResult.InProgress.class);
+            assertThat(result.record().ownerToken()).isEqualTo(owner.ownerToken());
+            assertThat(store.find(key).orElseThrow().ownerToken()).isEqualTo(owner.ownerToken());
+        } finally {
+            thread.shutdownNow();
+        }
+    }
+
+    /** Waits until a backend of this database runs an UPDATE that waits for a row lock: the takeover's second step. */
+    private static void awaitUpdateWaitingForALock() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            try (Connection connection = database.dataSource().getConnection();
+                    Statement statement = connection.createStatement();
+                    ResultSet rs = statement.executeQuery("SELECT count(*) FROM pg_stat_activity"
+                            + " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                            + " AND query LIKE 'UPDATE " + TABLE + " AS r%'")) {
+                rs.next();
+                if (rs.getInt(1) > 0) {
+                    return;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no claim's UPDATE waited for the row lock");
+    }
+
     private static IdempotencyKey completedKey() {
         IdempotencyKey key = newKey();
         ClaimRequest first = request(key);
