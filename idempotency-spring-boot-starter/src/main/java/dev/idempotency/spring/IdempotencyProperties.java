@@ -495,10 +495,11 @@ public class IdempotencyProperties {
     public static class Async {
 
         /**
-         * How long an asynchronous request's key may stay claimed past the request's async timeout while its work has
-         * not reported its end (a {@code DeferredResult} or {@code CompletableFuture} that outlived a timeout, or a
-         * request whose end the container never reported). Then the key is kept as completed, not replayable: the work
-         * may have run, so it is never released. A {@code Callable} reports its end and settles the key at once.
+         * How long an asynchronous request's key may stay claimed after the request ended (an async timeout, a
+         * container error) while its work has not reported its end (a {@code DeferredResult} or
+         * {@code CompletableFuture} that outlived a timeout). Then the key is kept as completed, not replayable: the work
+         * may have run, so it is never released. While the request is open its key is held however long that takes. A
+         * {@code Callable} reports its end and settles the key at once.
          */
         private Duration workLimit = Duration.ofMinutes(10);
 

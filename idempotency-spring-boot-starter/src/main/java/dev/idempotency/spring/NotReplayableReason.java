@@ -26,7 +26,7 @@ public enum NotReplayableReason {
     WORK_OUTLIVED_REQUEST("the asynchronous work finished after its request had timed out"),
     /**
      * Asynchronous work whose end the filter cannot observe ({@code DeferredResult}, {@code CompletableFuture})
-     * outlived its request, or an asynchronous request never reported its end, within {@code idempotency.async.work-limit}.
+     * outlived its request, within {@code idempotency.async.work-limit} after the request ended.
      * The work may or may not have run, so the key is not released.
      */
     OUTCOME_UNKNOWN("the asynchronous work did not report its end");

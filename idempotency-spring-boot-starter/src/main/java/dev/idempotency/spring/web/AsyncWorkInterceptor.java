@@ -13,32 +13,32 @@ import org.springframework.web.context.request.async.CallableProcessingIntercept
  * after an asynchronous timeout is later than the request: the claim must stay held until then, or a retry would run
  * the handler a second time beside the first.
  *
- * <p>Spring MVC calls {@link #postProcess} on the thread that ran the task, in a {@code finally}, whether the task
- * returned, threw, or was interrupted after a timeout. The request may have been recycled by then, so the run is looked
- * up by the task, remembered when the task was handed over on the servlet thread.
+ * <p>Spring MVC calls {@link #preProcess} and {@link #postProcess} on the thread that runs the task, around the task,
+ * {@code postProcess} in a {@code finally}, whether the task returned, threw, or was interrupted after a timeout. The
+ * run is read from the request when the task starts (the request is live then: a task that has not started when its
+ * request times out is cancelled and never starts) and kept on that thread until the task ends, when the request may
+ * already be recycled. Binding the run to the task's thread, not to the {@code Callable} object, keeps one
+ * {@code Callable} instance shared by several requests from mixing up their runs.
  */
 public final class AsyncWorkInterceptor implements CallableProcessingInterceptor {
 
-    private final Map<Callable<?>, HandlerRun> running = Collections.synchronizedMap(new IdentityHashMap<>());
+    private final ThreadLocal<HandlerRun> running = new ThreadLocal<>();
 
     @Override
-    public <T> void beforeConcurrentHandling(NativeWebRequest request, Callable<T> task) {
+    public <T> void preProcess(NativeWebRequest request, Callable<T> task) {
         if (request.getAttribute(HandlerRun.ATTRIBUTE, RequestAttributes.SCOPE_REQUEST) instanceof HandlerRun run) {
-            running.put(task, run);
-            run.onSettled(() -> running.remove(task));
+            running.set(run);
+        } else {
+            running.remove();
         }
     }
 
     @Override
     public <T> void postProcess(NativeWebRequest request, Callable<T> task, Object concurrentResult) {
-        HandlerRun run = running.remove(task);
+        HandlerRun run = running.get();
+        running.remove();
         if (run != null) {
             run.workEnded(concurrentResult);
         }
-    }
-
-    /** How many tasks are watched; for tests. */
-    int watched() {
-        return running.size();
     }
 }

@@ -42,9 +42,13 @@ import org.springframework.web.util.WebUtils;
  *   <li><b>Asynchronous request that ended before its work</b> (timeout, container error): the client gets the
  *       timeout's response, but the claim stays held, its lease renewed, until the work really ends. A
  *       {@code Callable}'s end is reported by {@link AsyncWorkInterceptor}: returning keeps the key as not replayable
- *       ({@link NotReplayableReason#WORK_OUTLIVED_REQUEST}), throwing releases it. Work whose end Spring does not
- *       report ({@code DeferredResult}, {@code CompletableFuture}) holds the key until the work limit, then keeps it as
- *       not replayable ({@link NotReplayableReason#OUTCOME_UNKNOWN}): it may have run, so it is never released.</li>
+ *       ({@link NotReplayableReason#WORK_OUTLIVED_REQUEST}), and so does a failure caused by the interrupt Spring sends a
+ *       timed-out task; a failure of the work's own releases it. Work whose end Spring does not report
+ *       ({@code DeferredResult}, {@code CompletableFuture}) holds the key until the work limit, counted from the end of
+ *       the request, then keeps it as not replayable ({@link NotReplayableReason#OUTCOME_UNKNOWN}): it may have run, so
+ *       it is never released. While the request is open, its key is held however long that takes.</li>
+ *   <li><b>Failure after the hand-off:</b> once asynchronous processing started, a failure further down the chain never
+ *       releases the key; the end of the request or of the work settles it.</li>
  *   <li><b>Streaming handler</b> (SSE, {@code ResponseBodyEmitter}, {@code StreamingResponseBody}): the body streams to
  *       the client as it is written; when the asynchronous request ends, the key is kept as not replayable
  *       ({@link NotReplayableReason#STREAMED}).</li>
@@ -70,9 +74,11 @@ final class HandlerRun implements AsyncListener {
     private boolean requestEnded;
     /** Guarded by {@code this}: what the asynchronous work ended with, once it did ({@code null} while it runs). */
     private WorkEnd workEnd;
-    private Runnable onSettled = () -> {};
     private volatile boolean streaming;
-    private volatile ScheduledFuture<?> limitTask;
+    /** Guarded by {@code this}: armed once, when the request ended before its work. */
+    private ScheduledFuture<?> limitTask;
+    private volatile Duration workLimit;
+    private volatile ScheduledExecutorService limitScheduler;
     /**
      * The status the client got, as last seen on a container thread. Once the request is over the container recycles
      * the response, so settlements on other threads (the work's end, the work limit) use this instead.
@@ -117,29 +123,22 @@ final class HandlerRun implements AsyncListener {
     }
 
     /**
-     * The handler started asynchronous processing. Streaming handlers stream from now on; everything else keeps
-     * being captured for the asynchronous dispatch.
+     * The handler started asynchronous processing (the work is handed off: from now on a failure never releases the
+     * key before the work's end is known). Streaming handlers stream from now on; everything else keeps being
+     * captured for the asynchronous dispatch.
      *
-     * @param limit how long the run may stay unsettled at most; then the key is kept as not replayable
+     * @param workLimit how long the run may stay unsettled once its request ended before its work; then the key is
+     *     kept as not replayable. While the request is open, the key is held as long as it is.
      */
-    void asyncStarted(HttpServletRequest request, Method handler, Duration limit, ScheduledExecutorService scheduler)
+    void asyncStarted(HttpServletRequest request, Method handler, Duration workLimit, ScheduledExecutorService scheduler)
             throws IOException {
+        this.workLimit = workLimit;
+        this.limitScheduler = scheduler;
         sentStatus = capture.getStatus();
+        request.getAsyncContext().addListener(this);
         if (isStreaming(handler, capture.getContentType())) {
             streaming = true;
             capture.streamThrough(NotReplayableReason.STREAMED);
-        }
-        request.getAsyncContext().addListener(this);
-        try {
-            limitTask = scheduler.schedule(this::limitReached, limit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // The filter is being destroyed: the end of the request or of its work still settles the run.
-            if (log.isDebugEnabled()) {
-                log.debug("No work limit for the asynchronous request " + key + ": the filter is shut down");
-            }
-        }
-        if (isSettled()) {
-            cancelLimit();
         }
     }
 
@@ -154,10 +153,14 @@ final class HandlerRun implements AsyncListener {
         synchronized (this) {
             requestOutlived |= requestEnded;
         }
+        if (requestOutlived && !streaming) {
+            timeoutDispatch(request, response, chain);
+            return;
+        }
         try {
             chain.doFilter(request, response);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            if (!requestOutlived && !streaming) {
+            if (!streaming && !request.isAsyncStarted()) {
                 handlerFailed(e);
             }
             throw e;
@@ -169,12 +172,6 @@ final class HandlerRun implements AsyncListener {
             capture.copyBodyToResponse();
             return; // settled when the asynchronous request ends
         }
-        if (requestOutlived) {
-            sentStatus = capture.getStatus();
-            capture.copyBodyToResponse();
-            requestEnded();
-            return;
-        }
         if (WebUtils.getNativeResponse(response, CapturingResponse.class) != capture) {
             // The dispatch wrote around the capture (startAsync without the filter's response): its body is unknown.
             settle(HttpResult.notReplayable(capture.getStatus(), replayer.replayableHeaders(capture),
@@ -182,6 +179,28 @@ final class HandlerRun implements AsyncListener {
             return;
         }
         handlerReturned();
+    }
+
+    /**
+     * The dispatch of a request that ended before its work (a timeout, a container error): its response goes to the
+     * client, and the run waits for the work's end, however this dispatch ends.
+     */
+    private void timeoutDispatch(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        boolean failed = true;
+        try {
+            chain.doFilter(request, response);
+            failed = false;
+        } finally {
+            if (!request.isAsyncStarted()) {
+                // An exception that escapes the dispatch is answered with 500 by the container, after the filter.
+                sentStatus = failed ? 500 : capture.getStatus();
+                if (!failed) {
+                    capture.copyBodyToResponse();
+                }
+                requestEnded();
+            }
+        }
     }
 
     /**
@@ -199,17 +218,10 @@ final class HandlerRun implements AsyncListener {
         }
     }
 
-    /** Called by {@link AsyncWorkInterceptor} when the run settles, to drop its reference to the work. */
-    synchronized void onSettled(Runnable action) {
-        this.onSettled = action;
-    }
-
     @Override
     public void onTimeout(AsyncEvent event) {
         if (!streaming) {
-            synchronized (this) {
-                requestEnded = true;
-            }
+            markRequestEnded();
         }
     }
 
@@ -228,7 +240,9 @@ final class HandlerRun implements AsyncListener {
         synchronized (this) {
             unobserved = !settled && !requestEnded;
         }
-        if (unobserved) {
+        if (!unobserved) {
+            markRequestEnded(); // the work may still run: from now on the work limit applies
+        } else {
             // The request completed without an asynchronous dispatch through the filter: what the client got is unknown.
             settle(HttpResult.notReplayable(capture.getStatus(), Map.of(), NotReplayableReason.OUTCOME_UNKNOWN));
         }
@@ -241,9 +255,9 @@ final class HandlerRun implements AsyncListener {
     }
 
     private void requestEnded() {
+        markRequestEnded();
         WorkEnd ended;
         synchronized (this) {
-            requestEnded = true;
             ended = settled ? null : workEnd;
         }
         if (ended != null) {
@@ -251,12 +265,48 @@ final class HandlerRun implements AsyncListener {
         }
     }
 
+    /**
+     * The request ended before its work: from now on the work limit runs. Armed once, and only now, because while the
+     * request is open its key is rightly held, however long that takes.
+     */
+    private void markRequestEnded() {
+        synchronized (this) {
+            requestEnded = true;
+            if (settled || limitTask != null || limitScheduler == null) {
+                return;
+            }
+            try {
+                limitTask = limitScheduler.schedule(this::limitReached, workLimit.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // The filter is being destroyed: the end of the work still settles the run.
+                if (log.isDebugEnabled()) {
+                    log.debug("No work limit for the asynchronous request " + key + ": the filter is shut down");
+                }
+            }
+        }
+    }
+
+    /**
+     * The work ended after its request: returning keeps the key as not replayable; a failure of its own releases it.
+     * A failure caused by an interrupt does not: Spring interrupts a timed-out {@code Callable}, which says nothing
+     * about what the work had done by then.
+     */
     private void settleAfterWork(Object resultOrFailure) {
-        if (resultOrFailure instanceof Throwable failure) {
+        if (resultOrFailure instanceof Throwable failure && !interrupted(failure)) {
             release(failure);
             return;
         }
         settle(HttpResult.notReplayable(sentStatus, Map.of(), NotReplayableReason.WORK_OUTLIVED_REQUEST));
+    }
+
+    private static boolean interrupted(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof InterruptedException || cause instanceof java.io.InterruptedIOException
+                    || cause instanceof java.nio.channels.ClosedByInterruptException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Releases the key after a failure that sent the client nothing of the work's result. */
@@ -264,11 +314,7 @@ final class HandlerRun implements AsyncListener {
         if (!startSettling()) {
             return;
         }
-        try {
-            claim.abandon(failure);
-        } finally {
-            runOnSettled();
-        }
+        claim.abandon(failure);
     }
 
     private void limitReached() {
@@ -297,25 +343,14 @@ final class HandlerRun implements AsyncListener {
             report.settled(claim.finish(result), Duration.ofNanos(System.nanoTime() - startNanos));
         } catch (RuntimeException | Error e) {
             log.warn("Settling the claim on " + key + " failed", e);
-        } finally {
-            runOnSettled();
         }
-    }
-
-    private synchronized boolean isSettled() {
-        return settled;
-    }
-
-    private void runOnSettled() {
-        Runnable action;
-        synchronized (this) {
-            action = onSettled;
-        }
-        action.run();
     }
 
     private void cancelLimit() {
-        ScheduledFuture<?> limit = limitTask;
+        ScheduledFuture<?> limit;
+        synchronized (this) {
+            limit = limitTask;
+        }
         if (limit != null) {
             limit.cancel(false);
         }

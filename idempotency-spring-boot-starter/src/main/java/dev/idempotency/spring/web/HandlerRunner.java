@@ -5,14 +5,12 @@ import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.NotReplayableReason;
-import jakarta.servlet.AsyncContext;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.reflect.Method;
-import java.time.Duration;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,21 +64,24 @@ final class HandlerRunner {
         try {
             chain.doFilter(wrappedRequest, capture);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            run.handlerFailed(e); // settled before the error propagates
-            throw e;
-        }
-        try {
-            if (!wrappedRequest.isAsyncStarted()) {
-                run.handlerReturned();
-                return;
+            if (wrappedRequest.isAsyncStarted()) {
+                // The work was handed off before something further down the chain threw: never release while it runs.
+                run.asyncStarted(wrappedRequest, handler, properties.getAsync().getWorkLimit(), asyncLimits);
+            } else {
+                run.handlerFailed(e); // settled before the error propagates
             }
-            AsyncContext asyncContext = wrappedRequest.getAsyncContext();
-            Duration limit = properties.getAsync().getWorkLimit().plusMillis(Math.max(0, asyncContext.getTimeout()));
-            run.asyncStarted(wrappedRequest, handler, limit, asyncLimits);
-        } catch (IOException | RuntimeException | Error e) {
-            run.handlerFailed(e);
             throw e;
         }
+        if (!wrappedRequest.isAsyncStarted()) {
+            try {
+                run.handlerReturned();
+            } catch (IOException | RuntimeException | Error e) {
+                run.handlerFailed(e);
+                throw e;
+            }
+            return;
+        }
+        run.asyncStarted(wrappedRequest, handler, properties.getAsync().getWorkLimit(), asyncLimits);
     }
 
     /** The asynchronous dispatch of a protected request: its {@link HandlerRun} takes over. */

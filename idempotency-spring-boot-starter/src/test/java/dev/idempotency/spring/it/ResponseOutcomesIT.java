@@ -211,6 +211,73 @@ class ResponseOutcomesIT {
         assertThat(handlers.calls("slow-deferred")).isEqualTo(1);
     }
 
+    @Test
+    void aDeferredResultWithoutATimeoutHoldsTheKeyUntilItsResultAndIsThenReplayed() throws Exception {
+        CompletableFuture<HttpResponse<byte[]>> first = CompletableFuture.supplyAsync(() -> postUnchecked("/endless-deferred", "endless-1"));
+        awaitCalls("endless-deferred", 1);
+        assertThat(post("/endless-deferred", "endless-1").statusCode()).as("a retry while the work runs").isEqualTo(409);
+        handlers.endlessDeferred.setResult(Handlers.created("/endless-deferred/1", "endless #1"));
+        assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
+        HttpResponse<byte[]> replay = post("/endless-deferred", "endless-1");
+        assertThat(replay.statusCode()).isEqualTo(201);
+        assertThat(replay.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        assertThat(handlers.calls("endless-deferred")).isEqualTo(1);
+    }
+
+    @Test
+    void aDeferredResultAnsweredLaterThanTheWorkLimitIsStillStoredAndReplayed() throws Exception {
+        CompletableFuture<HttpResponse<byte[]>> first = CompletableFuture.supplyAsync(() -> postUnchecked("/patient-deferred", "patient-1"));
+        awaitCalls("patient-deferred", 1);
+        Thread.sleep(6_000); // longer than idempotency.async.work-limit (5 s): the request is still open
+        handlers.patientDeferred.setResult(Handlers.created("/patient-deferred/1", "patient #1"));
+        assertThat(first.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
+        HttpResponse<byte[]> replay = post("/patient-deferred", "patient-1");
+        assertThat(replay.statusCode()).isEqualTo(201);
+        assertThat(text(replay)).isEqualTo("patient #1");
+    }
+
+    @Test
+    void aCallableInterruptedByItsTimeoutKeepsTheKeyRatherThanRunningAgain() throws Exception {
+        // The timeout's 503, or a 500 when the interrupted work's exception reached the dispatch first.
+        int first = post("/interruptible", "interruptible-1").statusCode();
+        assertThat(first).isIn(500, 503);
+        HttpResponse<byte[]> retry = post("/interruptible", "interruptible-1");
+        assertThat(retry.statusCode()).as("a retry after Spring interrupted the work").isIn(409, 410);
+        awaitCompleted("interruptible-1");
+        assertNotReplayable(post("/interruptible", "interruptible-1"), first, "WORK_OUTLIVED_REQUEST");
+        assertThat(handlers.calls("interruptible")).isEqualTo(1);
+    }
+
+    @Test
+    void oneCallableInstanceSharedByTwoRequestsReportsEachRequestsOwnWorkEnd() throws Exception {
+        handlers.sharedFinish = new CountDownLatch(1);
+        assertThat(post("/shared-callable", "shared-1").statusCode()).isEqualTo(503);
+        assertThat(post("/shared-callable", "shared-2").statusCode()).isEqualTo(503);
+        handlers.sharedFinish.countDown();
+        awaitCompleted("shared-1");
+        awaitCompleted("shared-2");
+        // Each key is settled by its own work's end, not by the work limit (which would say OUTCOME_UNKNOWN).
+        assertNotReplayable(post("/shared-callable", "shared-1"), 503, "WORK_OUTLIVED_REQUEST");
+        assertNotReplayable(post("/shared-callable", "shared-2"), 503, "WORK_OUTLIVED_REQUEST");
+        assertThat(handlers.calls("shared-callable")).isEqualTo(2);
+    }
+
+    private void awaitCalls(String name, int calls) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (handlers.calls(name) < calls && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(handlers.calls(name)).as("calls of " + name).isGreaterThanOrEqualTo(calls);
+    }
+
+    private HttpResponse<byte[]> postUnchecked(String path, String key) {
+        try {
+            return post(path, key);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private void assertStoredAndReplayed(String path, String key, String body) throws Exception {
         HttpResponse<byte[]> first = post(path, key);
         assertThat(first.statusCode()).isEqualTo(201);
@@ -381,6 +448,48 @@ class ResponseOutcomesIT {
             return new WebAsyncTask<>(10_000L, () -> created("/web-async-task/1", "task #" + count("web-async-task")));
         }
 
+        volatile DeferredResult<ResponseEntity<String>> endlessDeferred;
+        volatile DeferredResult<ResponseEntity<String>> patientDeferred;
+        volatile CountDownLatch sharedFinish = new CountDownLatch(0);
+        /** One Callable instance for every request, as a field or a non-capturing lambda is. */
+        private final Callable<String> sharedCallable = () -> {
+            count("shared-callable");
+            awaitUninterruptibly(sharedFinish);
+            return "shared";
+        };
+
+        @PostMapping("/endless-deferred")
+        @Idempotent
+        DeferredResult<ResponseEntity<String>> endlessDeferred() {
+            count("endless-deferred");
+            endlessDeferred = new DeferredResult<>(Long.MAX_VALUE);
+            return endlessDeferred;
+        }
+
+        @PostMapping("/patient-deferred")
+        @Idempotent
+        DeferredResult<ResponseEntity<String>> patientDeferred() {
+            count("patient-deferred");
+            patientDeferred = new DeferredResult<>(60_000L);
+            return patientDeferred;
+        }
+
+        @PostMapping("/interruptible")
+        @Idempotent
+        WebAsyncTask<String> interruptible() {
+            return new WebAsyncTask<>(300L, () -> {
+                count("interruptible");
+                Thread.sleep(2_000); // Spring interrupts it at the timeout: it throws InterruptedException
+                return "finished";
+            });
+        }
+
+        @PostMapping("/shared-callable")
+        @Idempotent
+        WebAsyncTask<String> sharedCallable() {
+            return new WebAsyncTask<>(300L, sharedCallable);
+        }
+
         @PostMapping("/slow-callable")
         @Idempotent
         WebAsyncTask<String> slowCallable() {
@@ -410,7 +519,7 @@ class ResponseOutcomesIT {
             return new DeferredResult<>(300L); // never completed: its work outlives the request
         }
 
-        private static ResponseEntity<String> created(String location, String body) {
+        static ResponseEntity<String> created(String location, String body) {
             return ResponseEntity.status(HttpStatus.CREATED).header("Location", location).body(body);
         }
 
