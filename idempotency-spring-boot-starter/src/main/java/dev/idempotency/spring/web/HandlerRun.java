@@ -12,10 +12,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.reflect.Method;
-import java.lang.reflect.ParameterizedType;
-import java.lang.reflect.Type;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -136,7 +133,7 @@ final class HandlerRun implements AsyncListener {
         this.limitScheduler = scheduler;
         sentStatus = capture.getStatus();
         request.getAsyncContext().addListener(this);
-        if (isStreaming(handler, capture.getContentType())) {
+        if (StreamingHandlers.isStreaming(handler, capture.getContentType())) {
             streaming = true;
             capture.streamThrough(NotReplayableReason.STREAMED);
         }
@@ -363,45 +360,5 @@ final class HandlerRun implements AsyncListener {
             return HttpResult.notReplayable(capture.getStatus(), replayer.replayableHeaders(capture), reason);
         }
         return new HttpResult(capture.getStatus(), replayer.replayableHeaders(capture), capture.body(), null);
-    }
-
-    /**
-     * Whether the handler streams its body: it returns an emitter or a streaming body (possibly in a
-     * {@code ResponseEntity}), or its response is an event stream.
-     */
-    static boolean isStreaming(Method handler, String contentType) {
-        if (contentType != null) {
-            String mediaType = contentType.toLowerCase(Locale.ROOT);
-            if (mediaType.startsWith("text/event-stream") || mediaType.startsWith("application/x-ndjson")
-                    || mediaType.startsWith("application/stream+json")) {
-                return true;
-            }
-        }
-        if (handler == null) {
-            return false;
-        }
-        Class<?> type = handler.getReturnType();
-        Type generic = handler.getGenericReturnType();
-        if (type.getName().equals("org.springframework.http.ResponseEntity") && generic instanceof ParameterizedType parameterized
-                && parameterized.getActualTypeArguments()[0] instanceof Class<?> body) {
-            type = body;
-        }
-        return isStreamingType(type);
-    }
-
-    private static boolean isStreamingType(Class<?> type) {
-        for (Class<?> current = type; current != null; current = current.getSuperclass()) {
-            String name = current.getName();
-            if (name.equals("org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter")
-                    || name.equals("reactor.core.publisher.Flux")) {
-                return true;
-            }
-        }
-        for (Class<?> implemented : type.getInterfaces()) {
-            if (implemented.getName().equals("org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody")) {
-                return true;
-            }
-        }
-        return type.getName().equals("org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody");
     }
 }
