@@ -26,10 +26,22 @@ public final class AsyncWorkInterceptor implements CallableProcessingInterceptor
 
     @Override
     public <T> void preProcess(NativeWebRequest request, Callable<T> task) {
+        running.remove();
         if (request.getAttribute(HandlerRun.ATTRIBUTE, RequestAttributes.SCOPE_REQUEST) instanceof HandlerRun run) {
+            if (!run.workStarting()) {
+                // Its request is over and its key released as never run: running it now would run it unclaimed.
+                throw new IllegalStateException("The asynchronous task of " + run.key() + " started after its request "
+                        + "ended and its key was released; it is not run");
+            }
             running.set(run);
-        } else {
-            running.remove();
+        }
+    }
+
+    /** Called on the container thread when the request completes, whether the task ran or not. */
+    @Override
+    public <T> void afterCompletion(NativeWebRequest request, Callable<T> task) {
+        if (request.getAttribute(HandlerRun.ATTRIBUTE, RequestAttributes.SCOPE_REQUEST) instanceof HandlerRun run) {
+            run.requestCompletedForCallable();
         }
     }
 

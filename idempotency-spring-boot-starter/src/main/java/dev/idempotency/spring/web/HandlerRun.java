@@ -71,6 +71,9 @@ final class HandlerRun implements AsyncListener {
     private boolean requestEnded;
     /** Guarded by {@code this}: what the asynchronous work ended with, once it did ({@code null} while it runs). */
     private WorkEnd workEnd;
+    /** Guarded by {@code this}: a {@code Callable}'s task started; or it never will, because its request is over. */
+    private boolean workStarted;
+    private boolean workCancelled;
     private volatile boolean streaming;
     /** Guarded by {@code this}: armed once, when the request ended before its work. */
     private ScheduledFuture<?> limitTask;
@@ -204,6 +207,33 @@ final class HandlerRun implements AsyncListener {
      * Reported by {@link AsyncWorkInterceptor} on the thread that ran a {@code Callable}, when it returned or threw.
      * Settles the run only if its request already ended; otherwise the asynchronous dispatch of the result does.
      */
+    /**
+     * Reported by {@link AsyncWorkInterceptor} just before a {@code Callable} runs: {@code false} when its request
+     * ended first and the key was released because the work never started; the task must then not run.
+     */
+    synchronized boolean workStarting() {
+        if (workCancelled) {
+            return false;
+        }
+        workStarted = true;
+        return true;
+    }
+
+    /**
+     * Reported by {@link AsyncWorkInterceptor} when a {@code Callable}'s request completes. A task that has not started
+     * by then (a saturated executor; Spring cancels a timed-out task that has not started) did nothing, so its key is
+     * released rather than held for the work limit and then kept; {@link #workStarting} stops it if it starts anyway.
+     */
+    void requestCompletedForCallable() {
+        synchronized (this) {
+            if (workStarted || settled || !requestEnded || streaming) {
+                return;
+            }
+            workCancelled = true;
+        }
+        release(new IllegalStateException("the asynchronous task of " + key + " never started before its request ended"));
+    }
+
     void workEnded(Object resultOrFailure) {
         boolean settleNow;
         synchronized (this) {

@@ -262,6 +262,21 @@ class ResponseOutcomesIT {
         assertThat(handlers.calls("shared-callable")).isEqualTo(2);
     }
 
+    @Test
+    void aCallableThatNeverStartedBeforeItsTimeoutReleasesTheKey() throws Exception {
+        CountDownLatch blocker = new CountDownLatch(1);
+        handlers.singleThread.execute(() -> Handlers.awaitUninterruptibly(blocker)); // the executor is saturated
+        try {
+            assertThat(post("/queued", "queued-1").statusCode()).as("timed out while queued").isEqualTo(503);
+            awaitGone("queued-1");
+        } finally {
+            blocker.countDown();
+        }
+        HttpResponse<byte[]> retry = post("/queued", "queued-1");
+        assertThat(retry.statusCode()).as("the retry runs: the first never did").isEqualTo(200);
+        assertThat(handlers.calls("queued")).as("the cancelled task never ran").isEqualTo(1);
+    }
+
     private void awaitCalls(String name, int calls) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (handlers.calls(name) < calls && System.nanoTime() < deadline) {
@@ -474,6 +489,16 @@ class ResponseOutcomesIT {
             return patientDeferred;
         }
 
+        /** An executor of one thread, which a test can saturate. */
+        final org.springframework.core.task.AsyncTaskExecutor singleThread =
+                new org.springframework.core.task.support.TaskExecutorAdapter(java.util.concurrent.Executors.newSingleThreadExecutor());
+
+        @PostMapping("/queued")
+        @Idempotent
+        WebAsyncTask<String> queued() {
+            return new WebAsyncTask<>(300L, singleThread, () -> "ran #" + count("queued"));
+        }
+
         @PostMapping("/interruptible")
         @Idempotent
         WebAsyncTask<String> interruptible() {
@@ -524,7 +549,7 @@ class ResponseOutcomesIT {
         }
 
         /** Ignores the interrupt Spring sends a timed-out task: this work goes on, as real work often does. */
-        private static void awaitUninterruptibly(CountDownLatch latch) {
+        static void awaitUninterruptibly(CountDownLatch latch) {
             boolean interrupted = false;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (System.nanoTime() < deadline) {
