@@ -86,6 +86,22 @@ class SchemaSetupTest {
     }
 
     @Test
+    void theShippedLocationWithoutARunningFlywayIsSaidAtStartupEvenWhenTheTableExists(CapturedOutput output) {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class,
+                        IdempotencyAutoConfiguration.class))
+                .withPropertyValues("spring.datasource.url=jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
+                        "spring.datasource.generate-unique-name=false", "idempotency.purge.enabled=false",
+                        "spring.flyway.locations=classpath:dev/idempotency/jdbc/flyway/{vendor}")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(output).contains("spring.flyway.locations names the shipped idempotency migration, but "
+                            + "Flyway is not running: on Spring Boot 4 add spring-boot-starter-flyway");
+                });
+    }
+
+    @Test
     void aTableWithoutTheStoresColumnsFailsTheStartupNamingThem() {
         String url = "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
         new JdbcTemplate(new org.springframework.jdbc.datasource.SimpleDriverDataSource(new org.h2.Driver(), url, "sa", ""))
