@@ -1,5 +1,7 @@
 package dev.idempotency.core;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Checks a client-supplied key before it reaches a store.
  *
@@ -39,7 +41,7 @@ public final class IdempotencyKeyValidator {
      *
      * @throws InvalidIdempotencyKeyException naming what is wrong with it
      */
-    public String validate(String key) {
+    public String validate(@Nullable String key) {
         if (key == null || key.isEmpty()) {
             throw new InvalidIdempotencyKeyException(InvalidIdempotencyKeyException.Reason.EMPTY,
                     "The idempotency key is empty.");

@@ -2,6 +2,7 @@ package dev.idempotency.core;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One call into {@link IdempotencyEngine#execute}: which key, what was asked for, and how long to keep it.
@@ -13,7 +14,8 @@ import java.util.Objects;
  * @param inFlightWait how long to wait for a concurrent request with the same key to finish before reporting
  *     {@link IdempotencyOutcome.InProgress}; zero answers at once
  */
-public record IdempotentRequest(IdempotencyKey key, RequestFingerprint fingerprint, Duration ttl, Duration inFlightWait) {
+public record IdempotentRequest(IdempotencyKey key, RequestFingerprint fingerprint, @Nullable Duration ttl,
+        Duration inFlightWait) {
 
     public IdempotentRequest {
         Objects.requireNonNull(key, "key");

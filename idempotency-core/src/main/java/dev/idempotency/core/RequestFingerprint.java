@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A SHA-256 digest of what a request asked for, stored with the key to detect a key reused for a different
@@ -28,7 +29,7 @@ public record RequestFingerprint(String value) {
     }
 
     /** Fingerprints the UTF-8 encoding of each part. */
-    public static RequestFingerprint of(String... parts) {
+    public static RequestFingerprint of(@Nullable String... parts) {
         Builder builder = builder();
         for (String part : parts) {
             builder.add(part);
@@ -68,12 +69,12 @@ public record RequestFingerprint(String value) {
             }
         }
 
-        public Builder add(String part) {
+        public Builder add(@Nullable String part) {
             return add(part == null ? null : part.getBytes(StandardCharsets.UTF_8));
         }
 
         /** Adds one part; {@code null} and an empty array are distinct parts. */
-        public Builder add(byte[] part) {
+        public Builder add(byte @Nullable [] part) {
             if (part == null) {
                 digest.update(lengthPrefix(-1));
                 return this;

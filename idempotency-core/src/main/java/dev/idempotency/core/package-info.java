@@ -12,4 +12,7 @@
  * stored response and back, {@link dev.idempotency.core.OutcomePolicy} decides which results are stored, and an
  * {@link dev.idempotency.core.IdempotencyListener} observes the engine for metrics and logs.
  */
+@NullMarked
 package dev.idempotency.core;
+
+import org.jspecify.annotations.NullMarked;

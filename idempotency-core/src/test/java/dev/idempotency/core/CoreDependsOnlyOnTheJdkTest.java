@@ -11,13 +11,16 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The core is meant to be embedded anywhere, so its main code may import only the JDK and itself. */
+/**
+ * The core is meant to be embedded anywhere, so its main code may import only the JDK, itself and JSpecify's nullness
+ * annotations (which have no behaviour and no dependencies).
+ */
 class CoreDependsOnlyOnTheJdkTest {
 
     private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
 
     @Test
-    void mainSourcesImportOnlyJavaAndTheCoreItself() throws IOException {
+    void mainSourcesImportOnlyJavaTheCoreItselfAndNullnessAnnotations() throws IOException {
         Path sources = Path.of("src/main/java");
         assertThat(sources).isDirectory();
         List<Path> files;
@@ -28,7 +31,7 @@ class CoreDependsOnlyOnTheJdkTest {
         for (Path file : files) {
             Matcher imports = IMPORT.matcher(Files.readString(file));
             while (imports.find()) {
-                assertThat(imports.group(1)).as("import in %s", file).matches("(java|dev\\.idempotency\\.core)\\..*");
+                assertThat(imports.group(1)).as("import in %s", file).matches("(java|dev\\.idempotency\\.core|org\\.jspecify\\.annotations)\\..*");
             }
         }
     }

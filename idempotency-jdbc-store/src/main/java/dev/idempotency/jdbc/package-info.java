@@ -7,4 +7,7 @@
  * <p>Start here to put records in PostgreSQL, H2, MySQL or MariaDB. The SQL of each database lives in
  * {@link dev.idempotency.jdbc.dialect}.
  */
+@NullMarked
 package dev.idempotency.jdbc;
+
+import org.jspecify.annotations.NullMarked;

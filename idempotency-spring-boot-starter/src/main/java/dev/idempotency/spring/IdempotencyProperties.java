@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -34,7 +35,7 @@ public class IdempotencyProperties {
     private Duration lease = Duration.ofSeconds(30);
 
     /** How often running work renews its lease. Defaults to a third of the lease when unset. */
-    private Duration heartbeatInterval;
+    private @Nullable Duration heartbeatInterval;
 
     /**
      * How long one lease renewal may take, waiting for a pooled connection included. A renewal still running then is
@@ -42,7 +43,7 @@ public class IdempotencyProperties {
      * a fresh one, so that one renewal cannot sit in a saturated pool's queue for the whole lease. Must be shorter
      * than the lease. Defaults to half the heartbeat interval when unset.
      */
-    private Duration renewalTimeout;
+    private @Nullable Duration renewalTimeout;
 
     /**
      * HTTP methods intercepted when {@code intercept-all-with-header} is on. Handler methods annotated with
@@ -177,19 +178,19 @@ public class IdempotencyProperties {
         this.lease = lease;
     }
 
-    public Duration getHeartbeatInterval() {
+    public @Nullable Duration getHeartbeatInterval() {
         return heartbeatInterval;
     }
 
-    public void setHeartbeatInterval(Duration heartbeatInterval) {
+    public void setHeartbeatInterval(@Nullable Duration heartbeatInterval) {
         this.heartbeatInterval = heartbeatInterval;
     }
 
-    public Duration getRenewalTimeout() {
+    public @Nullable Duration getRenewalTimeout() {
         return renewalTimeout;
     }
 
-    public void setRenewalTimeout(Duration renewalTimeout) {
+    public void setRenewalTimeout(@Nullable Duration renewalTimeout) {
         this.renewalTimeout = renewalTimeout;
     }
 
@@ -323,13 +324,13 @@ public class IdempotencyProperties {
          * typically runs (the 90th percentile of its last 32 runs), capped by the time left on the running request's
          * lease, and the lease time left before the handler's first run; at least one second.
          */
-        private Duration retryAfter;
+        private @Nullable Duration retryAfter;
 
-        public Duration getRetryAfter() {
+        public @Nullable Duration getRetryAfter() {
             return retryAfter;
         }
 
-        public void setRetryAfter(Duration retryAfter) {
+        public void setRetryAfter(@Nullable Duration retryAfter) {
             this.retryAfter = retryAfter;
         }
 

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Decides which namespace a request's idempotency key lives in, so that two clients sending the same key get two
@@ -42,7 +43,7 @@ public interface IdempotencyScopeResolver {
      * {@link #scope(String, String)} to keep them apart from other resolvers' scopes and within the length limit.
      * An empty or over-long scope is a bug of the resolver: the request fails with an {@link IllegalStateException}.
      */
-    String resolveScope(HttpServletRequest request);
+    @Nullable String resolveScope(HttpServletRequest request);
 
     /**
      * Builds the scope {@code <namespace>:<identity>}, or {@code <namespace>-sha256:<hex>} (the SHA-256 of the

@@ -7,4 +7,7 @@
  * ({@link dev.idempotency.spring.IdempotencyProblem}, {@link dev.idempotency.spring.NotReplayableReason},
  * {@link dev.idempotency.spring.IdempotencyWebListener}).
  */
+@NullMarked
 package dev.idempotency.spring;
+
+import org.jspecify.annotations.NullMarked;

@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The threads behind an engine's {@link LeaseHeartbeat}s and their timing: one scheduler that ticks (the engine's
@@ -33,7 +34,8 @@ public final class Heartbeats {
      * @param ticker the time scale of lease deadlines, {@link System#nanoTime()} but in tests
      * @throws IllegalArgumentException when the interval or the renewal timeout is not shorter than the lease
      */
-    public Heartbeats(ScheduledExecutorService scheduler, Duration interval, Duration lease, Duration renewalTimeout,
+    public Heartbeats(@Nullable ScheduledExecutorService scheduler, @Nullable Duration interval, Duration lease,
+            @Nullable Duration renewalTimeout,
             LongSupplier ticker) {
         this.interval = interval != null ? interval : lease.dividedBy(3);
         if (this.interval.compareTo(lease) >= 0) {

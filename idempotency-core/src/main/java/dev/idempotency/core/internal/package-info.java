@@ -3,4 +3,7 @@
  * may change in any release. Here are the lease heartbeat and its threads, the settling of a claim with its retries,
  * the store instrumented for the listener, and the guarded dispatch of events to listeners.
  */
+@NullMarked
 package dev.idempotency.core.internal;
+
+import org.jspecify.annotations.NullMarked;

@@ -2,6 +2,7 @@ package dev.idempotency.core.store;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a claim does with the record it finds: the claim rule, written once for every store.
@@ -35,7 +36,7 @@ public sealed interface ClaimDecision {
      * @param now the store's clock, read in the same atomic step as {@code existing}; may be {@code null} when
      *     {@code existing} is, since a database that finds no row reads no clock with it
      */
-    static ClaimDecision decide(IdempotencyRecord existing, ClaimRequest request, Instant now) {
+    static ClaimDecision decide(@Nullable IdempotencyRecord existing, ClaimRequest request, @Nullable Instant now) {
         Objects.requireNonNull(request, "request");
         if (existing == null) {
             return new Insert();

@@ -5,6 +5,7 @@ import dev.idempotency.core.RequestFingerprint;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything a store remembers about one key.
@@ -28,9 +29,9 @@ public record IdempotencyRecord(
         RequestFingerprint fingerprint,
         IdempotencyStatus status,
         OwnerToken ownerToken,
-        Instant leaseExpiresAt,
-        StoredResponse response,
-        RecoveryPoint recoveryPoint,
+        @Nullable Instant leaseExpiresAt,
+        @Nullable StoredResponse response,
+        @Nullable RecoveryPoint recoveryPoint,
         Instant createdAt,
         Instant expiresAt) {
 

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The result of a completed operation, kept so that a retry gets exactly what the first request got.
@@ -77,7 +78,7 @@ public record StoredResponse(int status, Map<String, List<String>> headers, byte
     }
 
     /** Reverses {@link #encodeHeaders()}. */
-    public static Map<String, List<String>> decodeHeaders(byte[] encoded) {
+    public static Map<String, List<String>> decodeHeaders(byte @Nullable [] encoded) {
         if (encoded == null || encoded.length == 0) {
             return Map.of();
         }

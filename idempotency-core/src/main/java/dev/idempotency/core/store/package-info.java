@@ -4,6 +4,9 @@
  * find, purge), each answering with an explicit result type, and every one after the claim fenced by the claim's
  * {@link dev.idempotency.core.store.OwnerToken}. The records it keeps are
  * {@link dev.idempotency.core.store.IdempotencyRecord}s. Implement it for a new database; the engine holds the state
- * machine, and the store contract suite in this module's test-jar checks an implementation.
+ * machine, and the store contract suite (idempotency-store-tck) checks an implementation.
  */
+@NullMarked
 package dev.idempotency.core.store;
+
+import org.jspecify.annotations.NullMarked;

@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A dialect whose claim reads first, then takes the key's row lock and decides, for databases without a conditional
@@ -217,5 +218,5 @@ public abstract class LockingSqlDialect extends SqlDialect {
      * @param record the row; {@code null} when the key has none
      * @param now the database clock, read with the row; {@code null} when there is no row
      */
-    protected record LockedRow(IdempotencyRecord record, Instant now) {}
+    protected record LockedRow(@Nullable IdempotencyRecord record, @Nullable Instant now) {}
 }

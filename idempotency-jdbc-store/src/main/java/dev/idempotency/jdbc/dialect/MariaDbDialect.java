@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * MariaDB (10.3 and later; tested on 10.11) and MySQL (8.0.17 and later, for the {@code utf8mb4_0900_bin} collation
@@ -183,7 +184,7 @@ public class MariaDbDialect extends LockingSqlDialect {
 
     /** DATETIME(6) columns hold UTC; read them as local date-times and pin them to UTC. */
     @Override
-    protected Instant readInstant(ResultSet rs, String column) throws SQLException {
+    protected @Nullable Instant readInstant(ResultSet rs, String column) throws SQLException {
         LocalDateTime value = rs.getObject(column, LocalDateTime.class);
         return value == null ? null : value.toInstant(ZoneOffset.UTC);
     }

@@ -16,6 +16,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * PostgreSQL (9.5 and later; tested on 15).
@@ -303,7 +304,7 @@ public class PostgresDialect extends SqlDialect {
 
     @Override
     public RenewResult renew(Connection connection, String table, IdempotencyKey key, OwnerToken owner,
-            Duration lease, RecoveryPoint recoveryPoint) throws SQLException {
+            Duration lease, @Nullable RecoveryPoint recoveryPoint) throws SQLException {
         String statement = sql(RENEW.formatted(recoveryPoint == null ? "" : """
                 ,
                    recovery_phase = ?,

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The SQL of one database, for {@link dev.idempotency.jdbc.JdbcIdempotencyStore}.
@@ -171,7 +172,7 @@ public abstract class SqlDialect {
      * owner token.
      */
     public RenewResult renew(Connection connection, String table, IdempotencyKey key, OwnerToken owner,
-            Duration lease, RecoveryPoint recoveryPoint) throws SQLException {
+            Duration lease, @Nullable RecoveryPoint recoveryPoint) throws SQLException {
         int updated;
         try (PreparedStatement ps = connection.prepareStatement(renewSql(table, recoveryPoint != null))) {
             int i = bindRenew(ps, lease, recoveryPoint);
@@ -204,7 +205,7 @@ public abstract class SqlDialect {
     }
 
     /** Binds the parameters of {@link #renewSql} that precede the key; returns the next parameter index. */
-    protected int bindRenew(PreparedStatement ps, Duration lease, RecoveryPoint recoveryPoint) throws SQLException {
+    protected int bindRenew(PreparedStatement ps, Duration lease, @Nullable RecoveryPoint recoveryPoint) throws SQLException {
         long millis = toMillis(lease);
         int i = 1;
         ps.setLong(i++, millis);
@@ -257,7 +258,7 @@ public abstract class SqlDialect {
     private record StatementKey(String template, String table) {}
 
     /** Reads one timestamp column written by the database clock. */
-    protected Instant readInstant(ResultSet rs, String column) throws SQLException {
+    protected @Nullable Instant readInstant(ResultSet rs, String column) throws SQLException {
         OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
         return value == null ? null : value.toInstant();
     }

@@ -10,4 +10,7 @@
  * {@link dev.idempotency.core.store.ClaimDecision}. Subclass {@code SqlDialect} (or {@code LockingSqlDialect}) to
  * support another database, and run the contract suite from the {@code idempotency-core} test-jar against it.
  */
+@NullMarked
 package dev.idempotency.jdbc.dialect;
+
+import org.jspecify.annotations.NullMarked;

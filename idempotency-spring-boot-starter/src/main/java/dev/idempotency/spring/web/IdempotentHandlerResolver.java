@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.BeanFactoryUtils;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.ApplicationContext;
@@ -50,7 +51,8 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
      * @param cors the CORS configuration Spring MVC would apply to this request ({@code @CrossOrigin},
      *        {@code addCorsMappings}), or {@code null}
      */
-    public record Resolution(Idempotent annotation, String pattern, Method handler, Duration ttl, CorsConfiguration cors) {
+    public record Resolution(@Nullable Idempotent annotation, @Nullable String pattern, @Nullable Method handler,
+            @Nullable Duration ttl, @Nullable CorsConfiguration cors) {
 
         static final Resolution NONE = new Resolution(null, null, null, null, null);
     }

@@ -4,4 +4,7 @@
  * {@link dev.idempotency.spring.Idempotent} handler. Applications use the filter's constants
  * ({@link dev.idempotency.spring.web.IdempotencyFilter#KEY_ATTRIBUTE}); the rest is wired by the auto-configuration.
  */
+@NullMarked
 package dev.idempotency.spring.web;
+
+import org.jspecify.annotations.NullMarked;

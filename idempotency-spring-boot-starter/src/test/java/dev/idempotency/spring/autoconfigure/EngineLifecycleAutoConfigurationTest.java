@@ -6,6 +6,7 @@ import static org.mockito.Mockito.mock;
 import dev.idempotency.core.IdempotencyEngine;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.memory.InMemoryIdempotencyStore;
+import dev.idempotency.spring.SpringBootLine;
 import dev.idempotency.spring.lifecycle.IdempotencyEngineLifecycle;
 import dev.idempotency.spring.metrics.InMemoryStoreGauges;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,7 +14,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
-import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.io.ClassPathResource;
 
@@ -27,7 +27,7 @@ class EngineLifecycleAutoConfigurationTest {
     @Test
     void theEngineStopsAfterTheGracefulShutdownAndBeforeTheWebServer() {
         assertThat(IdempotencyEngineLifecycle.PHASE)
-                .isLessThan(WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE)
+                .isLessThan(SpringBootLine.WEB_SERVER_GRACEFUL_SHUTDOWN_PHASE)
                 .isGreaterThan(SmartLifecycle.DEFAULT_PHASE - 2048);
     }
 

@@ -3,6 +3,7 @@ package dev.idempotency.spring.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.idempotency.jdbc.JdbcIdempotencyStore;
+import dev.idempotency.spring.SpringBootLine;
 import dev.idempotency.spring.autoconfigure.IdempotencyAutoConfiguration;
 import dev.idempotency.spring.autoconfigure.IdempotencyInMemoryStoreAutoConfiguration;
 import dev.idempotency.spring.autoconfigure.IdempotencyJdbcStoreAutoConfiguration;
@@ -10,8 +11,6 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -27,7 +26,7 @@ class SchemaSetupPostgresIT {
     private ApplicationContextRunner runner(Class<?>... autoConfigurations) {
         return new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(autoConfigurations))
-                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                .withConfiguration(AutoConfigurations.of(SpringBootLine.DATA_SOURCE_AUTO_CONFIGURATION,
                         IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class,
                         IdempotencyAutoConfiguration.class))
                 .withPropertyValues("spring.datasource.url=" + database.url(),
@@ -44,7 +43,7 @@ class SchemaSetupPostgresIT {
 
     @Test
     void withBootsFlywayTheShippedMigrationCreatesTheTable() {
-        runner(FlywayAutoConfiguration.class).run(context -> {
+        runner(SpringBootLine.FLYWAY_AUTO_CONFIGURATION).run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(JdbcIdempotencyStore.class);
             assertThat(new JdbcTemplate(context.getBean(DataSource.class)).queryForObject(
                     "select count(*) from idempotency_record", Integer.class)).isZero();

@@ -15,6 +15,7 @@ import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.jdbc.JdbcIdempotencySchema;
 import dev.idempotency.jdbc.JdbcIdempotencyStore;
 import dev.idempotency.spring.IdempotencyDataSource;
+import dev.idempotency.spring.SpringBootLine;
 import dev.idempotency.spring.autoconfigure.IdempotencyAutoConfiguration;
 import dev.idempotency.spring.autoconfigure.IdempotencyInMemoryStoreAutoConfiguration;
 import dev.idempotency.spring.autoconfigure.IdempotencyJdbcStoreAutoConfiguration;
@@ -25,9 +26,8 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -53,7 +53,7 @@ class StorePoolStarvationPostgresIT {
     private static IdempotencyEngine otherInstance;
 
     private final ApplicationContextRunner instance = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+            .withConfiguration(AutoConfigurations.of(SpringBootLine.DATA_SOURCE_AUTO_CONFIGURATION,
                     IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class,
                     IdempotencyAutoConfiguration.class))
             .withPropertyValues("spring.datasource.url=" + DATABASE.url(),
@@ -122,7 +122,8 @@ class StorePoolStarvationPostgresIT {
     }
 
     /**
-     * The store's own small pool, built as docs/stores.md shows: on the application's database settings, with
+     * The store's own small pool, built as docs/stores.md shows: on the application's database settings (Boot's
+     * DataSourceProperties, whose package depends on the Boot line), with
      * {@code defaultCandidate = false} so that Spring Boot still configures the application's pool.
      */
     @Configuration(proxyBeanMethods = false)
@@ -130,8 +131,8 @@ class StorePoolStarvationPostgresIT {
 
         @Bean(defaultCandidate = false)
         @IdempotencyDataSource
-        HikariDataSource idempotencyDataSource(DataSourceProperties properties) {
-            HikariDataSource pool = properties.initializeDataSourceBuilder().type(HikariDataSource.class).build();
+        HikariDataSource idempotencyDataSource(BeanFactory beans) {
+            HikariDataSource pool = SpringBootLine.applicationDataSourceBuilder(beans).type(HikariDataSource.class).build();
             pool.setPoolName("idempotency");
             pool.setMaximumPoolSize(2);
             pool.setConnectionTimeout(1_000);

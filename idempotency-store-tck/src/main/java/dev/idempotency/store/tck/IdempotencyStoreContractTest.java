@@ -1,10 +1,22 @@
-package dev.idempotency.core.store;
+package dev.idempotency.store.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.RequestFingerprint;
+import dev.idempotency.core.store.ClaimRequest;
+import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.IdempotencyRecord;
+import dev.idempotency.core.store.IdempotencyStatus;
+import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.OwnerToken;
+import dev.idempotency.core.store.PurgeResult;
+import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.ReleaseResult;
+import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StoredResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,14 +38,13 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The contract every {@link IdempotencyStore} must honour. Extend it, create the store under test in
- * {@link #createStore()}, and run it unchanged. It is published in the {@code idempotency-core} test-jar so that
- * third-party stores run the same suite:
+ * {@link #createStore()}, and run it unchanged. It is published as {@code idempotency-store-tck} so that
+ * third-party stores run the same suite with one test dependency, which brings JUnit Jupiter and AssertJ along:
  *
  * <pre>{@code
  * <dependency>
  *   <groupId>dev.idempotency</groupId>
- *   <artifactId>idempotency-core</artifactId>
- *   <type>test-jar</type>
+ *   <artifactId>idempotency-store-tck</artifactId>
  *   <scope>test</scope>
  * </dependency>
  * }</pre>
