@@ -95,6 +95,16 @@ public final class Summary {
                         number(libMean), number(pgMean), percent(libMean / pgMean), perRound, cores, alloc, loads));
             }
         }
+        // What a replay costs against the cheapest thing the database can do for it: a primary-key read of the row.
+        out.append("\n");
+        for (String t : threads) {
+            double replay = mean(matching(store, "replayClaim", t));
+            double find = mean(matching(store, "pgbench-find", t));
+            if (!Double.isNaN(replay) && !Double.isNaN(find)) {
+                out.append("- library replay / pgbench `find.sql` (a primary-key SELECT of the same rows), %s threads: **%s**\n"
+                        .formatted(t, percent(replay / find)));
+            }
+        }
     }
 
     private static void experiment(List<Row> rows, StringBuilder out) {
