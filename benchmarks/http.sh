@@ -128,13 +128,15 @@ profile_variant() {
 
 # The in-memory store holds every new key for the TTL: room for the whole run, so no request meets a full store.
 MEMORY_STORE=(--idempotency.store.type=memory --idempotency.memory.max-records=2000000)
-http_variant memory "${MEMORY_STORE[@]}"
-reset_table
-http_variant jdbc --idempotency.store.type=jdbc --bench.jdbc=true \
-  "--spring.datasource.url=$PG_URL" "--spring.datasource.hikari.maximum-pool-size=$WRK_CONNECTIONS" \
-  "--spring.datasource.hikari.minimum-idle=$WRK_CONNECTIONS"
-# The same application with the starter switched off: what the filter costs endpoints it does not protect.
-http_variant off --idempotency.enabled=false
+if ! skipped http; then
+  http_variant memory "${MEMORY_STORE[@]}"
+  reset_table
+  http_variant jdbc --idempotency.store.type=jdbc --bench.jdbc=true \
+    "--spring.datasource.url=$PG_URL" "--spring.datasource.hikari.maximum-pool-size=$WRK_CONNECTIONS" \
+    "--spring.datasource.hikari.minimum-idle=$WRK_CONNECTIONS"
+  # The same application with the starter switched off: what the filter costs endpoints it does not protect.
+  http_variant off --idempotency.enabled=false
+fi
 if ! skipped profile; then
   profile_variant memory "${MEMORY_STORE[@]}"
 fi

@@ -192,8 +192,8 @@ if ! skipped roundtrips; then
       done
 fi
 
-# 4. The HTTP path: a Spring Boot application in its own JVM, loaded by wrk.
-if ! skipped http; then
+# 4. The HTTP path: a Spring Boot application in its own JVM, loaded by wrk; then a JFR profile of it.
+if ! skipped http || ! skipped profile; then
   if [ -f "$BENCH/target/classes/dev/idempotency/benchmarks/http/BenchmarkApplication.class" ] && command -v wrk >/dev/null; then
     source "$BENCH/http.sh"
   else

@@ -28,6 +28,7 @@ import jdk.jfr.consumer.RecordingFile;
 public final class JfrTop {
 
     private static final String LIBRARY = "dev.idempotency.";
+    private static final String FILTER_CHAIN = "org.apache.catalina.core.ApplicationFilterChain.";
 
     private JfrTop() {}
 
@@ -35,8 +36,10 @@ public final class JfrTop {
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 15;
         Map<String, Long> self = new HashMap<>();
         Map<String, Long> inclusive = new HashMap<>();
+        Map<String, Long> ownFrames = new HashMap<>();
         Map<String, Double> allocation = new HashMap<>();
         long samples = 0;
+        long own = 0;
         double allocated = 0;
         for (RecordedEvent event : RecordingFile.readAllEvents(Path.of(args[0]))) {
             if (!isRequestThread(event)) {
@@ -50,6 +53,11 @@ public final class JfrTop {
             if (type.equals("jdk.ExecutionSample")) {
                 samples++;
                 self.merge(name(frames.get(0)), 1L, Long::sum);
+                String charged = chargedTo(frames);
+                if (charged.startsWith(LIBRARY)) {
+                    own++;
+                    ownFrames.merge(charged, 1L, Long::sum);
+                }
                 Set<String> seen = new HashSet<>();
                 for (RecordedFrame frame : frames) {
                     String name = name(frame);
@@ -63,11 +71,13 @@ public final class JfrTop {
                 allocation.merge(chargedTo(frames), weight, Double::sum);
             }
         }
-        System.out.printf("CPU samples on request threads: %d%n%n", samples);
+        System.out.printf("CPU samples on request threads: %d; in the library's own code (not in the chain it calls): %.1f%%%n%n",
+                samples, samples == 0 ? 0.0 : 100.0 * own / samples);
         table("Self time (top frame)", self, samples, rows);
-        table("Inclusive time, the library's methods", inclusive, samples, rows);
+        table("Inclusive time, the library's methods (the filter's includes the chain it calls)", inclusive, samples, rows);
+        table("Own time, charged to the innermost library frame", ownFrames, samples, rows);
         System.out.printf("Allocation samples on request threads: %.1f MB in all%n%n", allocated / 1e6);
-        table("Allocation, charged to the innermost library frame", allocation, allocated, rows);
+        table("Allocation, charged to the innermost library frame or to what the chain runs", allocation, allocated, rows);
     }
 
     private static boolean isRequestThread(RecordedEvent event) {
@@ -81,11 +91,18 @@ public final class JfrTop {
         return stackTrace == null ? List.of() : stackTrace.getFrames().stream().filter(RecordedFrame::isJavaFrame).toList();
     }
 
+    /**
+     * The innermost library frame, unless the servlet filter chain the library called lies in between (then the
+     * sample belongs to what the chain runs), or the library is not on the stack at all.
+     */
     private static String chargedTo(List<RecordedFrame> frames) {
         for (RecordedFrame frame : frames) {
             String name = name(frame);
             if (name.startsWith(LIBRARY)) {
                 return name;
+            }
+            if (name.startsWith(FILTER_CHAIN)) {
+                return "(the rest of the chain) " + name(frames.get(0));
             }
         }
         return "(outside the library) " + name(frames.get(0));
