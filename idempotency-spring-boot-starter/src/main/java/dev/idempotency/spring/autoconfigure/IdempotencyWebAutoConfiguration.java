@@ -9,6 +9,7 @@ import dev.idempotency.spring.PrincipalScopeResolver;
 import dev.idempotency.spring.web.AsyncWorkInterceptor;
 import dev.idempotency.spring.web.IdempotencyFilter;
 import dev.idempotency.spring.web.IdempotentHandlerResolver;
+import dev.idempotency.spring.web.ResolvedHandlerMapping;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -58,6 +59,13 @@ public class IdempotencyWebAutoConfiguration {
     @ConditionalOnMissingBean
     public IdempotentHandlerResolver idempotentHandlerResolver(ApplicationContext context) {
         return new IdempotentHandlerResolver(context);
+    }
+
+    /** Lets the dispatcher take the filter's handler lookup instead of repeating it. */
+    @Bean
+    @ConditionalOnMissingBean
+    public ResolvedHandlerMapping idempotencyResolvedHandlerMapping() {
+        return new ResolvedHandlerMapping();
     }
 
     /** Tells the filter when a {@code Callable} handler's work really ends, which may be after its request timed out. */

@@ -36,7 +36,9 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * {@code DispatcherServlet} will, so the decision follows the real routing rather than a URL pattern list.
  *
  * <p>Lookups run on a view of the request with private attributes: the mappings record matched patterns and path
- * variables as request attributes, and those must not leak into the real dispatch.
+ * variables as request attributes, and those must not leak into a dispatch that may go elsewhere. The lookup is left
+ * on the request for {@link ResolvedHandlerMapping}, which hands it to the {@code DispatcherServlet} with those
+ * attributes when the dispatch is the one it was made for.
  */
 public class IdempotentHandlerResolver implements ApplicationListener<ContextRefreshedEvent> {
 
@@ -93,6 +95,9 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
             if (chain == null) {
                 continue;
             }
+            // The dispatcher takes this lookup instead of repeating it (ResolvedHandlerMapping).
+            request.setAttribute(ResolvedHandlerMapping.ATTRIBUTE, new ResolvedHandlerMapping.Resolved(chain,
+                    probe.attributes, probe.removed, request.getMethod(), request.getRequestURI()));
             Object pattern = probe.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
             if (chain.getHandler() instanceof HandlerMethod handlerMethod) {
                 HandlerInfo info = annotations.computeIfAbsent(
@@ -185,6 +190,7 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
         List<HandlerMapping> result = mappings;
         if (result == null) {
             result = new ArrayList<>(BeanFactoryUtils.beansOfTypeIncludingAncestors(context, HandlerMapping.class, true, false).values());
+            result.removeIf(ResolvedHandlerMapping.class::isInstance);
             AnnotationAwareOrderComparator.sort(result);
             mappings = result;
         }
