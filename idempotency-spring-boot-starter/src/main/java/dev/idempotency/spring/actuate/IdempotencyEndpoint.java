@@ -35,22 +35,26 @@ import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
  * security (docs/operations.md shows how to allow an admin role only).
  *
  * <ul>
- *   <li>{@code GET /actuator/idempotency}: counts of live records by status, when the store can count them
- *       cheaply.</li>
- *   <li>{@code GET /actuator/idempotency/{scope}/{key}}: the record: status, fingerprint, owner token, created and
+ *   <li>{@code GET /actuator/idempotency?scope=...&key=...}: the record: status, fingerprint, owner token, created and
  *       expiry times, lease and whether it expired, recovery point, response status and size. 404 when there is none.
  *       The stored body and headers only with {@code management.endpoint.idempotency.show-response=true}.</li>
- *   <li>{@code POST /actuator/idempotency/{scope}/{key}} with {@code {"ownerToken": "..."}}: releases an in-progress
- *       key so the next request runs afresh. Fenced by the owner token read just before: a key taken over or completed
- *       since is left alone (409).</li>
- *   <li>{@code DELETE /actuator/idempotency/{scope}/{key}?ownerToken=...}: deletes a completed record, fenced the same
- *       way, so the next request runs afresh instead of replaying.</li>
+ *   <li>{@code POST /actuator/idempotency} with {@code {"scope": "...", "key": "...", "ownerToken": "..."}}: releases
+ *       an in-progress key so the next request runs afresh. Fenced by the owner token read just before: a key taken
+ *       over or completed since is left alone (409).</li>
+ *   <li>{@code DELETE /actuator/idempotency?scope=...&key=...&ownerToken=...}: deletes a completed record, fenced the
+ *       same way, so the next request runs afresh instead of replaying.</li>
+ *   <li>{@code GET /actuator/idempotency/counts}: counts of live records by status, when the store can count them
+ *       cheaply.</li>
  * </ul>
- * A key may contain {@code /}: everything after the scope is the key. Other reserved characters are percent-encoded.
- * Every write is logged at WARN with the key's hash.
+ * Scope and key travel as query parameters (or in the body), percent-encoded like any: scopes hold {@code :},
+ * {@code /} and {@code |} (an OAuth2 issuer URL), which a path segment could not carry. Every write is logged at WARN
+ * with the key's hash.
  */
 @WebEndpoint(id = "idempotency", defaultAccess = Access.READ_ONLY)
 public class IdempotencyEndpoint {
+
+    /** The sub-path of the counts. */
+    public static final String COUNTS = "counts";
 
     private static final Log log = LogFactory.getLog(IdempotencyEndpoint.class);
 
@@ -65,9 +69,16 @@ public class IdempotencyEndpoint {
         this.showResponse = showResponse;
     }
 
-    /** Counts of the live records by status. */
+    /** Counts of the live records by status, at {@value #COUNTS}; 404 for any other name. */
     @ReadOperation
-    public Counts counts() {
+    public WebEndpointResponse<Counts> counts(@Selector String name) {
+        if (!COUNTS.equals(name)) {
+            return new WebEndpointResponse<>(WebEndpointResponse.STATUS_NOT_FOUND);
+        }
+        return new WebEndpointResponse<>(countByStatus(), WebEndpointResponse.STATUS_OK);
+    }
+
+    private Counts countByStatus() {
         if (store.countByStatus() instanceof StatusCounts.Counted counted) {
             return new Counts(true, counted.inProgress(), counted.leaseExpired(), counted.completed());
         }
@@ -76,8 +87,7 @@ public class IdempotencyEndpoint {
 
     /** The record of one key; 404 when there is none. */
     @ReadOperation
-    public WebEndpointResponse<RecordView> record(@Selector String scope,
-            @Selector(match = Selector.Match.ALL_REMAINING) String[] key) {
+    public WebEndpointResponse<RecordView> record(String scope, String key) {
         IdempotencyKey idempotencyKey = key(scope, key);
         InspectResult inspected = store.inspect(idempotencyKey);
         if (inspected instanceof InspectResult.Found found) {
@@ -94,8 +104,7 @@ public class IdempotencyEndpoint {
 
     /** Releases an in-progress key, fenced by its owner token. */
     @WriteOperation
-    public WebEndpointResponse<Change> release(@Selector String scope,
-            @Selector(match = Selector.Match.ALL_REMAINING) String[] key, String ownerToken) {
+    public WebEndpointResponse<Change> release(String scope, String key, String ownerToken) {
         IdempotencyKey idempotencyKey = key(scope, key);
         OwnerToken owner = ownerToken(ownerToken);
         ReleaseResult result = store.release(idempotencyKey, owner);
@@ -111,8 +120,7 @@ public class IdempotencyEndpoint {
 
     /** Deletes a completed record, fenced by its owner token. */
     @DeleteOperation
-    public WebEndpointResponse<Change> delete(@Selector String scope,
-            @Selector(match = Selector.Match.ALL_REMAINING) String[] key, String ownerToken) {
+    public WebEndpointResponse<Change> delete(String scope, String key, String ownerToken) {
         IdempotencyKey idempotencyKey = key(scope, key);
         OwnerToken owner = ownerToken(ownerToken);
         String hash = IdempotencyObservations.keyHash(idempotencyKey);
@@ -152,12 +160,12 @@ public class IdempotencyEndpoint {
     /** The header the filter stores, in place of a body, for a response it must not replay. */
     private static final String NOT_REPLAYABLE_MARKER = ":not-replayable";
 
-    private static IdempotencyKey key(String scope, String[] key) {
-        String joined = String.join("/", key);
+    private static IdempotencyKey key(String scope, String key) {
         try {
-            return IdempotencyKey.of(scope, joined);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidEndpointRequestException("invalid scope or key: " + e.getMessage(), e.getMessage());
+            return IdempotencyKey.of(scope, key);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new InvalidEndpointRequestException("invalid scope or key: " + e.getMessage(),
+                    "scope and key must be 1 to 255 characters");
         }
     }
 

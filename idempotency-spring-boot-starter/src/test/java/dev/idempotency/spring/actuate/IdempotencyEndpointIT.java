@@ -80,6 +80,18 @@ class IdempotencyEndpointIT {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private static String recordPath(String scope, String key) {
+        return "/actuator/idempotency?scope=" + encode(scope) + "&key=" + encode(key);
+    }
+
+    private static String encode(String value) {
+        return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String releaseBody(String scope, String key, Object ownerToken) {
+        return "{\"scope\":\"" + scope + "\",\"key\":\"" + key + "\",\"ownerToken\":\"" + ownerToken + "\"}";
+    }
+
     private HttpResponse<String> order(String key) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/orders"))
                 .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.noBody()).build(),
@@ -90,7 +102,7 @@ class IdempotencyEndpointIT {
     void readsACompletedRecordWithoutItsBodyOrHeaders() throws Exception {
         assertThat(order("read-1").statusCode()).isEqualTo(201);
 
-        HttpResponse<String> record = send("GET", "/actuator/idempotency/global/read-1", null);
+        HttpResponse<String> record = send("GET", recordPath("global", "read-1"), null);
 
         assertThat(record.statusCode()).isEqualTo(200);
         String json = record.body();
@@ -102,24 +114,24 @@ class IdempotencyEndpointIT {
         assertThat((Integer) JsonPath.read(json, "$.response.size")).isEqualTo("{\"order\":1,\"card\":\"4242\"}".length());
         assertThat((Object) JsonPath.read(json, "$.leaseExpired")).isNull();
         assertThat(json).doesNotContain("4242").doesNotContain("s3cret");
-        assertThat(send("GET", "/actuator/idempotency/global/never-sent", null).statusCode()).isEqualTo(404);
+        assertThat(send("GET", recordPath("global", "never-sent"), null).statusCode()).isEqualTo(404);
     }
 
     @Test
-    void aKeyMayContainSlashes() throws Exception {
-        order("tenant/7/order/1");
+    void aKeyMayContainSlashesAndReservedCharacters() throws Exception {
+        order("tenant/7/order?1&x=%2F");
 
-        HttpResponse<String> record = send("GET", "/actuator/idempotency/global/tenant/7/order/1", null);
+        HttpResponse<String> record = send("GET", recordPath("global", "tenant/7/order?1&x=%2F"), null);
 
         assertThat(record.statusCode()).isEqualTo(200);
-        assertThat((String) JsonPath.read(record.body(), "$.key")).isEqualTo("tenant/7/order/1");
+        assertThat((String) JsonPath.read(record.body(), "$.key")).isEqualTo("tenant/7/order?1&x=%2F");
     }
 
     @Test
     void releasesAStuckKeyWithItsOwnerTokenOnly() throws Exception {
         // The same request under another key has the same fingerprint (the key is not part of it).
         order("fingerprint-probe");
-        String fingerprint = JsonPath.read(send("GET", "/actuator/idempotency/global/fingerprint-probe", null).body(),
+        String fingerprint = JsonPath.read(send("GET", recordPath("global", "fingerprint-probe"), null).body(),
                 "$.fingerprint");
         // A worker that claimed the key and hung, its heartbeat still renewing: the lease runs for another hour.
         IdempotencyKey key = IdempotencyKey.of("global", "stuck-1");
@@ -128,37 +140,35 @@ class IdempotencyEndpointIT {
         assertThat(claim).isInstanceOf(ClaimResult.Acquired.class);
         assertThat(order("stuck-1").statusCode()).as("a retry of a stuck key").isEqualTo(409);
 
-        String record = send("GET", "/actuator/idempotency/global/stuck-1", null).body();
+        String record = send("GET", recordPath("global", "stuck-1"), null).body();
         assertThat((String) JsonPath.read(record, "$.status")).isEqualTo("IN_PROGRESS");
         assertThat((Boolean) JsonPath.read(record, "$.leaseExpired")).isFalse();
         String ownerToken = JsonPath.read(record, "$.ownerToken");
 
-        HttpResponse<String> wrongToken = send("POST", "/actuator/idempotency/global/stuck-1",
-                "{\"ownerToken\":\"" + OwnerToken.random() + "\"}");
+        HttpResponse<String> wrongToken = send("POST", "/actuator/idempotency", releaseBody("global", "stuck-1", OwnerToken.random()));
         assertThat(wrongToken.statusCode()).isEqualTo(409);
-        assertThat(send("GET", "/actuator/idempotency/global/stuck-1", null).statusCode()).isEqualTo(200);
+        assertThat(send("GET", recordPath("global", "stuck-1"), null).statusCode()).isEqualTo(200);
 
-        HttpResponse<String> released = send("POST", "/actuator/idempotency/global/stuck-1",
-                "{\"ownerToken\":\"" + ownerToken + "\"}");
+        HttpResponse<String> released = send("POST", "/actuator/idempotency", releaseBody("global", "stuck-1", ownerToken));
         assertThat(released.statusCode()).isEqualTo(200);
         assertThat((String) JsonPath.read(released.body(), "$.outcome")).isEqualTo("released");
-        assertThat(send("GET", "/actuator/idempotency/global/stuck-1", null).statusCode()).isEqualTo(404);
+        assertThat(send("GET", recordPath("global", "stuck-1"), null).statusCode()).isEqualTo(404);
 
         int before = orders.runs.get();
         assertThat(order("stuck-1").statusCode()).as("the retry runs afresh").isEqualTo(201);
         assertThat(orders.runs).hasValue(before + 1);
-        assertThat(send("POST", "/actuator/idempotency/global/stuck-1", "{\"ownerToken\":\"" + ownerToken + "\"}")
+        assertThat(send("POST", "/actuator/idempotency", releaseBody("global", "stuck-1", ownerToken))
                 .statusCode()).as("the old token cannot release the new record").isEqualTo(409);
     }
 
     @Test
     void deletesACompletedRecordWithItsOwnerTokenOnly() throws Exception {
         order("delete-1");
-        String ownerToken = JsonPath.read(send("GET", "/actuator/idempotency/global/delete-1", null).body(), "$.ownerToken");
+        String ownerToken = JsonPath.read(send("GET", recordPath("global", "delete-1"), null).body(), "$.ownerToken");
 
-        assertThat(send("DELETE", "/actuator/idempotency/global/delete-1?ownerToken=" + OwnerToken.random(), null)
+        assertThat(send("DELETE", recordPath("global", "delete-1") + "&ownerToken=" + OwnerToken.random(), null)
                 .statusCode()).isEqualTo(409);
-        HttpResponse<String> deleted = send("DELETE", "/actuator/idempotency/global/delete-1?ownerToken=" + ownerToken, null);
+        HttpResponse<String> deleted = send("DELETE", recordPath("global", "delete-1") + "&ownerToken=" + ownerToken, null);
         assertThat(deleted.statusCode()).isEqualTo(200);
         assertThat((String) JsonPath.read(deleted.body(), "$.outcome")).isEqualTo("deleted");
 
@@ -171,16 +181,16 @@ class IdempotencyEndpointIT {
     void aWriteWithoutAnOwnerTokenIsABadRequest() throws Exception {
         order("bad-1");
 
-        assertThat(send("DELETE", "/actuator/idempotency/global/bad-1", null).statusCode()).isEqualTo(400);
-        assertThat(send("POST", "/actuator/idempotency/global/bad-1", "{}").statusCode()).isEqualTo(400);
-        assertThat(send("DELETE", "/actuator/idempotency/global/bad-1?ownerToken=", null).statusCode()).isEqualTo(400);
+        assertThat(send("DELETE", recordPath("global", "bad-1"), null).statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/actuator/idempotency", "{\"scope\":\"global\",\"key\":\"bad-1\"}").statusCode()).isEqualTo(400);
+        assertThat(send("DELETE", recordPath("global", "bad-1") + "&ownerToken=", null).statusCode()).isEqualTo(400);
     }
 
     @Test
     void countsRecordsByStatus() throws Exception {
         order("count-1");
 
-        String counts = send("GET", "/actuator/idempotency", null).body();
+        String counts = send("GET", "/actuator/idempotency/counts", null).body();
 
         assertThat((Boolean) JsonPath.read(counts, "$.supported")).isTrue();
         assertThat(((Number) JsonPath.read(counts, "$.completed")).longValue()).isPositive();

@@ -60,8 +60,8 @@ class IdempotencyEndpointTest {
         return owner;
     }
 
-    private static String[] key(String key) {
-        return key.split("/");
+    private static String key(String key) {
+        return key;
     }
 
     @Test
@@ -113,9 +113,18 @@ class IdempotencyEndpointTest {
         assertThat(record.status()).isEqualTo("COMPLETED");
         assertThat(record.storeTime()).isNull();
         assertThat(endpoint.record(KEY.scope(), key("other")).getStatus()).isEqualTo(404);
-        assertThat(endpoint.counts().supported()).isFalse();
+        assertThat(endpoint.counts("counts").getBody().supported()).isFalse();
         assertThat(endpoint.delete(KEY.scope(), key("k-1"), owner.value()).getStatus()).isEqualTo(501);
         assertThat(store.find(KEY)).isPresent();
+    }
+
+    @Test
+    void countsAreAtTheirOwnNameOnly() {
+        complete(StoredResponse.of(200, new byte[0]));
+        IdempotencyEndpoint endpoint = new IdempotencyEndpoint(store, false);
+
+        assertThat(endpoint.counts("counts").getBody()).isEqualTo(new IdempotencyEndpoint.Counts(true, 0L, 0L, 1L));
+        assertThat(endpoint.counts("other").getStatus()).isEqualTo(404);
     }
 
     @Test

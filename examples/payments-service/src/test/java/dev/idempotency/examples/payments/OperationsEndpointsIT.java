@@ -68,6 +68,14 @@ class OperationsEndpointsIT {
         }
     }
 
+    private static String record(String key) {
+        return "/actuator/idempotency?scope=principal:alice&key=" + key;
+    }
+
+    private static String release(String key, String ownerToken) {
+        return "{\"scope\":\"principal:alice\",\"key\":\"" + key + "\",\"ownerToken\":\"" + ownerToken + "\"}";
+    }
+
     private HttpResponse<String> pay(String key) {
         return new PaymentsApi(port).pay(ALICE, key, JSON);
     }
@@ -79,15 +87,13 @@ class OperationsEndpointsIT {
 
     @Test
     void theEndpointAnswersTheAdminOnly() {
-        assertThat(send(null, "GET", "/actuator/idempotency", null).statusCode()).isEqualTo(401);
-        assertThat(send(ALICE, "GET", "/actuator/idempotency", null).statusCode()).isEqualTo(403);
-        assertThat(send(ALICE, "GET", "/actuator/idempotency/principal:alice/any", null).statusCode()).isEqualTo(403);
-        assertThat(send(ALICE, "POST", "/actuator/idempotency/principal:alice/any", "{\"ownerToken\":\"x\"}").statusCode())
-                .isEqualTo(403);
-        assertThat(send(ALICE, "DELETE", "/actuator/idempotency/principal:alice/any?ownerToken=x", null).statusCode())
-                .isEqualTo(403);
+        assertThat(send(null, "GET", "/actuator/idempotency/counts", null).statusCode()).isEqualTo(401);
+        assertThat(send(ALICE, "GET", "/actuator/idempotency/counts", null).statusCode()).isEqualTo(403);
+        assertThat(send(ALICE, "GET", record("any"), null).statusCode()).isEqualTo(403);
+        assertThat(send(ALICE, "POST", "/actuator/idempotency", release("any", "x")).statusCode()).isEqualTo(403);
+        assertThat(send(ALICE, "DELETE", record("any") + "&ownerToken=x", null).statusCode()).isEqualTo(403);
 
-        HttpResponse<String> counts = send(ADMIN, "GET", "/actuator/idempotency", null);
+        HttpResponse<String> counts = send(ADMIN, "GET", "/actuator/idempotency/counts", null);
         assertThat(counts.statusCode()).isEqualTo(200);
         assertThat((Boolean) JsonPath.read(counts.body(), "$.supported")).isTrue();
     }
@@ -110,7 +116,7 @@ class OperationsEndpointsIT {
         HttpResponse<String> payment = pay(key);
         assertThat(payment.statusCode()).isEqualTo(201);
 
-        HttpResponse<String> record = send(ADMIN, "GET", "/actuator/idempotency/principal:alice/" + key, null);
+        HttpResponse<String> record = send(ADMIN, "GET", record(key), null);
 
         assertThat(record.statusCode()).isEqualTo(200);
         assertThat((String) JsonPath.read(record.body(), "$.status")).isEqualTo("COMPLETED");
@@ -120,7 +126,7 @@ class OperationsEndpointsIT {
                 .isEqualTo(payment.body().getBytes(StandardCharsets.UTF_8).length);
         String paymentId = JsonPath.read(payment.body(), "$.id");
         assertThat(record.body()).as("the stored body stays hidden").doesNotContain(paymentId);
-        assertThat(send(ADMIN, "GET", "/actuator/idempotency/principal:alice/never-" + key, null).statusCode())
+        assertThat(send(ADMIN, "GET", record("never-" + key), null).statusCode())
                 .isEqualTo(404);
     }
 
@@ -130,7 +136,7 @@ class OperationsEndpointsIT {
         String probeKey = "ops-probe-" + UUID.randomUUID();
         pay(probeKey);
         String fingerprint = JsonPath.read(
-                send(ADMIN, "GET", "/actuator/idempotency/principal:alice/" + probeKey, null).body(), "$.fingerprint");
+                send(ADMIN, "GET", record(probeKey), null).body(), "$.fingerprint");
         // The crash: a claim whose worker died, with a long lease nobody renews or settles.
         String key = "ops-stuck-" + UUID.randomUUID();
         ClaimResult crashed = store.claim(new ClaimRequest(IdempotencyKey.of("principal:alice", key),
@@ -138,23 +144,20 @@ class OperationsEndpointsIT {
         assertThat(crashed).isInstanceOf(ClaimResult.Acquired.class);
         assertThat(pay(key).statusCode()).as("the client's retry while the key is stuck").isEqualTo(409);
 
-        String record = send(ADMIN, "GET", "/actuator/idempotency/principal:alice/" + key, null).body();
+        String record = send(ADMIN, "GET", record(key), null).body();
         assertThat((String) JsonPath.read(record, "$.status")).isEqualTo("IN_PROGRESS");
         assertThat((Boolean) JsonPath.read(record, "$.leaseExpired")).isFalse();
         String ownerToken = JsonPath.read(record, "$.ownerToken");
 
-        assertThat(send(ALICE, "POST", "/actuator/idempotency/principal:alice/" + key,
-                "{\"ownerToken\":\"" + ownerToken + "\"}").statusCode()).isEqualTo(403);
-        HttpResponse<String> released = send(ADMIN, "POST", "/actuator/idempotency/principal:alice/" + key,
-                "{\"ownerToken\":\"" + ownerToken + "\"}");
+        assertThat(send(ALICE, "POST", "/actuator/idempotency", release(key, ownerToken)).statusCode()).isEqualTo(403);
+        HttpResponse<String> released = send(ADMIN, "POST", "/actuator/idempotency", release(key, ownerToken));
         assertThat(released.statusCode()).isEqualTo(200);
         assertThat((String) JsonPath.read(released.body(), "$.outcome")).isEqualTo("released");
 
         HttpResponse<String> retry = pay(key);
         assertThat(retry.statusCode()).isEqualTo(201);
         assertThat(paymentsWithKey(key)).isEqualTo(1);
-        assertThat(send(ADMIN, "POST", "/actuator/idempotency/principal:alice/" + key,
-                "{\"ownerToken\":\"" + ownerToken + "\"}").statusCode())
+        assertThat(send(ADMIN, "POST", "/actuator/idempotency", release(key, ownerToken)).statusCode())
                 .as("the old owner token never hits the retry's record").isEqualTo(409);
     }
 
@@ -163,13 +166,12 @@ class OperationsEndpointsIT {
         String key = "ops-delete-" + UUID.randomUUID();
         pay(key);
         String ownerToken = JsonPath.read(
-                send(ADMIN, "GET", "/actuator/idempotency/principal:alice/" + key, null).body(), "$.ownerToken");
+                send(ADMIN, "GET", record(key), null).body(), "$.ownerToken");
 
-        assertThat(send(ADMIN, "DELETE", "/actuator/idempotency/principal:alice/" + key + "?ownerToken="
-                + OwnerToken.random(), null).statusCode()).isEqualTo(409);
+        assertThat(send(ADMIN, "DELETE", record(key) + "&ownerToken=" + OwnerToken.random(), null).statusCode()).isEqualTo(409);
         HttpResponse<String> deleted = send(ADMIN, "DELETE",
-                "/actuator/idempotency/principal:alice/" + key + "?ownerToken=" + ownerToken, null);
+                record(key) + "&ownerToken=" + ownerToken, null);
         assertThat(deleted.statusCode()).isEqualTo(200);
-        assertThat(send(ADMIN, "GET", "/actuator/idempotency/principal:alice/" + key, null).statusCode()).isEqualTo(404);
+        assertThat(send(ADMIN, "GET", record(key), null).statusCode()).isEqualTo(404);
     }
 }
