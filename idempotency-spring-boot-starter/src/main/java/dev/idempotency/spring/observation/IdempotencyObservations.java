@@ -14,8 +14,8 @@ import java.util.Objects;
  * <ul>
  *   <li>{@value #CLAIM}: the claim in the store, including any wait for another request with the same key. Tag
  *       {@value #OUTCOME} ({@link ClaimOutcome}): {@code acquired}, {@code takeover}, {@code replayed},
- *       {@code in-progress}, {@code mismatch}, or {@code store-error} when the store failed (the observation then
- *       carries the error).</li>
+ *       {@code in-progress}, {@code mismatch}, or, with the error, {@code store-error} when the store failed and
+ *       {@code shutting-down} when the application no longer claims keys.</li>
  *   <li>{@value #HANDLER}: the handler's run under the claim, from the moment it starts until its claim is settled,
  *       which for an asynchronous request is when its work ends. Tag {@value #OUTCOME}: {@code acquired} or
  *       {@code takeover}.</li>
@@ -92,7 +92,10 @@ public final class IdempotencyObservations {
         REPLAYED("replayed"),
         IN_PROGRESS("in-progress"),
         MISMATCH("mismatch"),
-        STORE_ERROR("store-error");
+        /** The store failed; nothing is known about the key. */
+        STORE_ERROR("store-error"),
+        /** The application is shutting down and claims nothing more. */
+        SHUTTING_DOWN("shutting-down");
 
         private final String tagValue;
 
@@ -151,9 +154,9 @@ public final class IdempotencyObservations {
             observation.lowCardinalityKeyValue(KeyValue.of(OUTCOME, outcome.tagValue())).stop();
         }
 
-        /** The store failed during the claim. */
-        public void failed(Throwable error) {
-            observation.lowCardinalityKeyValue(KeyValue.of(OUTCOME, ClaimOutcome.STORE_ERROR.tagValue())).error(error).stop();
+        /** The claim failed: {@link ClaimOutcome#STORE_ERROR} or {@link ClaimOutcome#SHUTTING_DOWN}. */
+        public void failed(ClaimOutcome outcome, Throwable error) {
+            observation.lowCardinalityKeyValue(KeyValue.of(OUTCOME, outcome.tagValue())).error(error).stop();
         }
 
         /**

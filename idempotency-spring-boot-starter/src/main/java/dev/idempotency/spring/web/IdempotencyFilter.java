@@ -240,12 +240,12 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         try {
             claim = engine.begin(idempotentRequest, HttpResult.CODEC, outcomePolicy);
         } catch (IdempotencyStoreException e) {
-            observation.failed(e);
+            observation.failed(ClaimOutcome.STORE_ERROR, e);
             // 8. Thrown only when nothing is known about the key: the one case fail-open may run the handler.
             storeUnavailable(key, e, wrappedRequest, request, response, chain);
             return;
         } catch (IdempotencyEngineClosedException e) {
-            observation.failed(e);
+            observation.failed(ClaimOutcome.SHUTTING_DOWN, e);
             // The application is stopping: refused even with fail-open, which is for store outages only.
             log.info("Refused " + key + ": the application is shutting down");
             listeners.notify(listener -> listener.storeUnavailable(false));

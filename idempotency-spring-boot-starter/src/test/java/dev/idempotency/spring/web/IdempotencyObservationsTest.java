@@ -9,6 +9,10 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.RequestFingerprint;
+import dev.idempotency.core.store.ClaimRequest;
+import dev.idempotency.core.store.OwnerToken;
+import java.time.Duration;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.spring.autoconfigure.IdempotencyObservationAutoConfiguration;
 import dev.idempotency.spring.observation.IdempotencyObservations;
@@ -172,6 +176,43 @@ class IdempotencyObservationsTest {
                     .hasObservationWithNameEqualTo(IdempotencyObservations.COMPLETION).that()
                     .hasLowCardinalityKeyValue(IdempotencyObservations.OUTCOME, "stored");
             assertThat(MDC.get(LogContext.KEY_HASH)).isNull();
+        });
+    }
+
+    @Test
+    void aTakeoverOfACrashedClaimIsObservedAndLogged() {
+        ObservedStore store = new ObservedStore();
+        withMvc(runner().withBean(IdempotencyStore.class, () -> store), (mvc, controller, context) -> {
+            // The same request under another key has the same fingerprint (the key is not part of it).
+            send(mvc, post("/observed").header("Idempotency-Key", "fingerprint"));
+            RequestFingerprint fingerprint = store.find(IdempotencyKey.of(SCOPE, "fingerprint")).orElseThrow().fingerprint();
+            // A worker that claimed the key and died: its lease is over at once.
+            store.claim(new ClaimRequest(IdempotencyKey.of(SCOPE, "o-8"), fingerprint, OwnerToken.random(),
+                    Duration.ofMillis(1), Duration.ofHours(1)));
+            Thread.sleep(20);
+            registry.clear();
+            context.getBean(ObservationController.class).seen.clear();
+
+            assertThat(send(mvc, post("/observed").header("Idempotency-Key", "o-8")).getStatus()).isEqualTo(200);
+
+            assertThat(registry).hasObservationWithNameEqualTo(IdempotencyObservations.CLAIM).that()
+                    .hasLowCardinalityKeyValue(IdempotencyObservations.OUTCOME, "takeover");
+            assertThat(registry).hasObservationWithNameEqualTo(IdempotencyObservations.HANDLER).that()
+                    .hasLowCardinalityKeyValue(IdempotencyObservations.OUTCOME, "takeover");
+            assertThat(context.getBean(ObservationController.class).seen).singleElement()
+                    .satisfies(seen -> assertThat(seen.mdc()).containsEntry(LogContext.OUTCOME, "takeover"));
+        });
+    }
+
+    @Test
+    void aCompletionThatFindsTheKeyTakenOverIsOwnershipLost() {
+        ObservedStore store = new ObservedStore();
+        store.loseOwnershipOnComplete = true;
+        withMvc(runner().withBean(IdempotencyStore.class, () -> store), (mvc, controller, context) -> {
+            send(mvc, post("/observed").header("Idempotency-Key", "o-9"));
+
+            assertThat(registry).hasObservationWithNameEqualTo(IdempotencyObservations.COMPLETION).that()
+                    .hasLowCardinalityKeyValue(IdempotencyObservations.OUTCOME, "ownership-lost");
         });
     }
 
