@@ -6,6 +6,9 @@ import io.micrometer.common.KeyValue;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import java.util.Objects;
+import java.util.function.Supplier;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 /**
  * Starts the Micrometer {@link Observation}s of protected requests. With {@code micrometer-tracing} and an exporter on
@@ -26,6 +29,9 @@ import java.util.Objects;
  * Every observation carries the high-cardinality tag {@value #KEY_HASH}, a hash of the scope and key (see
  * {@link #keyHash}), never the key itself: keys and scopes are unbounded and the scope is usually the caller's
  * identity. Low-cardinality tags, which become metric tags, carry only the fixed values above.
+ *
+ * <p>No method here throws: an observation handler that fails is logged and skipped, because a claim must be settled
+ * whatever tracing does.
  */
 public final class IdempotencyObservations {
 
@@ -44,6 +50,7 @@ public final class IdempotencyObservations {
     public static final String KEY_HASH = "idempotency.key.hash";
 
     private static final IdempotencyObservations NOOP = new IdempotencyObservations(ObservationRegistry.NOOP);
+    private static final Log log = LogFactory.getLog(IdempotencyObservations.class);
 
     private final ObservationRegistry registry;
 
@@ -68,21 +75,39 @@ public final class IdempotencyObservations {
     /** Starts the claim's observation, on the thread that claims, as a child of the current observation. */
     public ClaimObservation claimStarted(IdempotencyKey key) {
         String hash = keyHash(key);
-        Observation observation = Observation.createNotStarted(CLAIM, registry)
+        Observation observation = guardedStart(() -> Observation.createNotStarted(CLAIM, registry)
                 .contextualName("idempotency claim")
                 .highCardinalityKeyValue(KEY_HASH, hash)
-                .start();
+                .start());
         return new ClaimObservation(this, observation, hash);
     }
 
     /** Starts the handler run's observation, on the thread that is about to run the handler. */
     RunObservation runStarted(String keyHash, ClaimOutcome outcome) {
-        Observation observation = Observation.createNotStarted(HANDLER, registry)
+        Observation observation = guardedStart(() -> Observation.createNotStarted(HANDLER, registry)
                 .contextualName("idempotency handler")
                 .lowCardinalityKeyValue(OUTCOME, outcome.tagValue())
                 .highCardinalityKeyValue(KEY_HASH, keyHash)
-                .start();
+                .start());
         return new RunObservation(registry, observation, keyHash, outcome);
+    }
+
+    /** Starts an observation; a failing handler yields a no-op observation instead of an exception. */
+    private static Observation guardedStart(Supplier<Observation> start) {
+        try {
+            return start.get();
+        } catch (RuntimeException e) {
+            log.warn("An observation handler failed; the idempotent request goes on unobserved", e);
+            return Observation.NOOP;
+        }
+    }
+
+    private static void guarded(Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            log.warn("An observation handler failed; the idempotent request goes on", e);
+        }
     }
 
     /** What a claim decided, as the {@value #OUTCOME} tag says it. */
@@ -151,12 +176,12 @@ public final class IdempotencyObservations {
 
         /** The claim decided; the request is answered without running the handler. */
         public void ended(ClaimOutcome outcome) {
-            observation.lowCardinalityKeyValue(KeyValue.of(OUTCOME, outcome.tagValue())).stop();
+            guarded(() -> observation.lowCardinalityKeyValue(KeyValue.of(OUTCOME, outcome.tagValue())).stop());
         }
 
         /** The claim failed: {@link ClaimOutcome#STORE_ERROR} or {@link ClaimOutcome#SHUTTING_DOWN}. */
         public void failed(ClaimOutcome outcome, Throwable error) {
-            observation.lowCardinalityKeyValue(KeyValue.of(OUTCOME, outcome.tagValue())).error(error).stop();
+            guarded(() -> observation.lowCardinalityKeyValue(KeyValue.of(OUTCOME, outcome.tagValue())).error(error).stop());
         }
 
         /**
@@ -198,33 +223,38 @@ public final class IdempotencyObservations {
 
         /** Makes the run the current observation on this thread, until the scope is closed. */
         public Observation.Scope openScope() {
-            return observation.openScope();
+            try {
+                return observation.openScope();
+            } catch (RuntimeException e) {
+                log.warn("An observation handler failed; the handler runs unobserved", e);
+                return Observation.Scope.NOOP;
+            }
         }
 
         /** The handler threw (its claim is settled by a completion all the same). */
         public void handlerFailed(Throwable error) {
-            observation.error(error);
+            guarded(() -> observation.error(error));
         }
 
         /** Starts the completion's observation, child of the run, on the thread that settles the claim. */
         public Observation completionStarted() {
-            return Observation.createNotStarted(COMPLETION, registry)
+            return guardedStart(() -> Observation.createNotStarted(COMPLETION, registry)
                     .contextualName("idempotency completion")
                     .parentObservation(observation)
                     .highCardinalityKeyValue(KEY_HASH, keyHash)
-                    .start();
+                    .start());
         }
 
         /** The claim is settled: ends the completion's observation with its outcome, then the run's. */
         public void settled(Observation completion, CompletionOutcome completionOutcome) {
-            completion.lowCardinalityKeyValue(KeyValue.of(OUTCOME, completionOutcome.tagValue())).stop();
-            observation.stop();
+            guarded(() -> completion.lowCardinalityKeyValue(KeyValue.of(OUTCOME, completionOutcome.tagValue())).stop());
+            guarded(observation::stop);
         }
 
         /** Settling failed unexpectedly. */
         public void settlingFailed(Observation completion, Throwable error) {
-            completion.error(error).stop();
-            observation.stop();
+            guarded(() -> completion.error(error).stop());
+            guarded(observation::stop);
         }
     }
 }

@@ -399,13 +399,19 @@ final class HandlerRun implements AsyncListener {
             return;
         }
         Observation completion = observation.completionStarted();
+        IdempotencyOutcome.Executed<HttpResult> executed;
         try {
-            IdempotencyOutcome.Executed<HttpResult> executed = claim.finish(result);
-            observation.settled(completion, completionOutcome(executed));
-            report.settled(executed, Duration.ofNanos(System.nanoTime() - startNanos));
+            executed = claim.finish(result);
         } catch (RuntimeException | Error e) {
             observation.settlingFailed(completion, e);
             log.warn("Settling the claim on " + key + " failed", e);
+            return;
+        }
+        observation.settled(completion, completionOutcome(executed));
+        try {
+            report.settled(executed, Duration.ofNanos(System.nanoTime() - startNanos));
+        } catch (RuntimeException | Error e) {
+            log.warn("Reporting the settled claim on " + key + " failed", e);
         }
     }
 

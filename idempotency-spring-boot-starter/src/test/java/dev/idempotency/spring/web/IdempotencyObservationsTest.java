@@ -11,15 +11,15 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.core.store.ClaimRequest;
-import dev.idempotency.core.store.OwnerToken;
-import java.time.Duration;
 import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.spring.autoconfigure.IdempotencyObservationAutoConfiguration;
 import dev.idempotency.spring.observation.IdempotencyObservations;
 import dev.idempotency.spring.web.FilterTestSupport.ObservedStore;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.tck.TestObservationRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.test.web.servlet.MvcResult;
 
 /**
@@ -213,6 +214,29 @@ class IdempotencyObservationsTest {
 
             assertThat(registry).hasObservationWithNameEqualTo(IdempotencyObservations.COMPLETION).that()
                     .hasLowCardinalityKeyValue(IdempotencyObservations.OUTCOME, "ownership-lost");
+        });
+    }
+
+    @Test
+    void aFailingObservationHandlerNeitherFailsTheRequestNorLeavesItsClaimUnsettled() {
+        registry.observationConfig().observationHandler(new ObservationHandler<>() {
+            @Override
+            public void onStart(Observation.Context context) {
+                throw new IllegalStateException("a broken tracing exporter");
+            }
+
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+        });
+        withMvc(runner(), (mvc, controller, context) -> {
+            assertThat(send(mvc, post("/observed").header("Idempotency-Key", "o-10")).getStatus()).isEqualTo(200);
+
+            MockHttpServletResponse retry = send(mvc, post("/observed").header("Idempotency-Key", "o-10"));
+            assertThat(retry.getStatus()).isEqualTo(200);
+            assertThat(retry.getHeader("Idempotent-Replayed")).isEqualTo("true");
+            assertThat(context.getBean(ObservationController.class).seen).hasSize(1);
         });
     }
 
