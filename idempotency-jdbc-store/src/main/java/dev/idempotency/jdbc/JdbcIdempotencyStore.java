@@ -5,6 +5,9 @@ import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.DeleteResult;
+import dev.idempotency.core.store.InspectResult;
+import dev.idempotency.core.store.StatusCounts;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
@@ -145,6 +148,25 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
     public Optional<IdempotencyRecord> find(IdempotencyKey key) {
         Objects.requireNonNull(key, "key");
         return run(StoreOperation.FIND, "find " + key, (dialect, connection) -> dialect.find(connection, tableName, key));
+    }
+
+    @Override
+    public InspectResult inspect(IdempotencyKey key) {
+        Objects.requireNonNull(key, "key");
+        return run(StoreOperation.FIND, "inspect " + key,
+                (dialect, connection) -> dialect.inspect(connection, tableName, key));
+    }
+
+    @Override
+    public DeleteResult deleteCompleted(IdempotencyKey key, OwnerToken owner) {
+        return fenced(StoreOperation.RELEASE, key, owner,
+                (dialect, connection) -> dialect.deleteCompleted(connection, tableName, key, owner));
+    }
+
+    @Override
+    public StatusCounts countByStatus() {
+        return run(StoreOperation.FIND, "count records by status",
+                (dialect, connection) -> dialect.countByStatus(connection, tableName));
     }
 
     @Override

@@ -521,6 +521,125 @@ public abstract class IdempotencyStoreContractTest {
         }
     }
 
+    // --- operator's methods: inspect, deleteCompleted, countByStatus ----------------------------------------------
+    // A store may leave them unsupported; one that supports them must answer exactly.
+
+    @Test
+    @DisplayName("inspect shows an in-progress record with a live lease, then with an expired one, on the store's clock")
+    void inspectTellsWhetherTheLeaseExpired() throws Exception {
+        IdempotencyKey live = key("inspect-live");
+        IdempotencyKey crashed = key("inspect-crashed");
+        OwnerToken liveOwner = acquireWithLease(live, fingerprint("a"), LONG);
+        OwnerToken crashedOwner = acquireWithLease(crashed, fingerprint("b"), SHORT);
+        store.checkpoint(crashed, crashedOwner, RecoveryPoint.of("charged"), SHORT);
+        letTimePass(SHORT.multipliedBy(2));
+
+        InspectResult liveResult = store.inspect(live);
+        if (liveResult instanceof InspectResult.Unsupported) {
+            assertThat(store.inspect(crashed)).isInstanceOf(InspectResult.Unsupported.class);
+            return;
+        }
+        InspectResult.Found liveRecord = (InspectResult.Found) liveResult;
+        assertThat(liveRecord.record().ownerToken()).isEqualTo(liveOwner);
+        assertThat(liveRecord.record().status()).isEqualTo(IdempotencyStatus.IN_PROGRESS);
+        assertThat(liveRecord.leaseExpired()).isFalse();
+        assertThat(liveRecord.storeTime()).isBefore(liveRecord.record().leaseExpiresAt());
+
+        InspectResult.Found crashedRecord = (InspectResult.Found) store.inspect(crashed);
+        assertThat(crashedRecord.record().ownerToken()).isEqualTo(crashedOwner);
+        assertThat(crashedRecord.leaseExpired()).isTrue();
+        assertThat(crashedRecord.record().recoveryPoint()).isEqualTo(RecoveryPoint.of("charged"));
+    }
+
+    @Test
+    @DisplayName("inspect shows a completed record with its response, and nothing for an unknown or expired key")
+    void inspectCompletedUnknownAndExpired() throws Exception {
+        IdempotencyKey done = key("inspect-done");
+        OwnerToken owner = acquire(done, fingerprint("a"), LONG);
+        StoredResponse response = StoredResponse.of(201, bytes("{\"id\":1}"));
+        store.complete(done, owner, response, LONG);
+        IdempotencyKey expiring = key("inspect-expiring");
+        store.complete(expiring, acquire(expiring, fingerprint("a"), SHORT), StoredResponse.of(200, bytes("x")), SHORT);
+
+        InspectResult result = store.inspect(done);
+        if (result instanceof InspectResult.Unsupported) {
+            return;
+        }
+        InspectResult.Found found = (InspectResult.Found) result;
+        assertThat(found.record().status()).isEqualTo(IdempotencyStatus.COMPLETED);
+        assertThat(found.record().response()).isEqualTo(response);
+        assertThat(found.record().fingerprint()).isEqualTo(fingerprint("a"));
+        assertThat(found.leaseExpired()).isFalse();
+        assertThat(store.inspect(key("inspect-unknown"))).isInstanceOf(InspectResult.NotFound.class);
+        letTimePass(SHORT.multipliedBy(2));
+        assertThat(store.inspect(expiring)).isInstanceOf(InspectResult.NotFound.class);
+    }
+
+    @Test
+    @DisplayName("deleteCompleted deletes only a completed record carrying the given owner token")
+    void deleteCompletedIsFencedByTheOwnerToken() {
+        IdempotencyKey key = key("delete");
+        OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+
+        DeleteResult whileInProgress = store.deleteCompleted(key, owner);
+        if (whileInProgress instanceof DeleteResult.Unsupported) {
+            assertThat(store.find(key)).isPresent();
+            return;
+        }
+        assertThat(whileInProgress).as("an in-progress record is released, never deleted")
+                .isInstanceOf(DeleteResult.NotDeleted.class);
+        store.complete(key, owner, StoredResponse.of(200, bytes("x")), LONG);
+        assertThat(store.deleteCompleted(key, OwnerToken.random())).isInstanceOf(DeleteResult.NotDeleted.class);
+        assertThat(store.find(key)).isPresent();
+
+        assertThat(store.deleteCompleted(key, owner)).isInstanceOf(DeleteResult.Deleted.class);
+        assertThat(store.find(key)).isEmpty();
+        assertThat(store.deleteCompleted(key, owner)).isInstanceOf(DeleteResult.NotDeleted.class);
+        ClaimResult again = store.claim(claimRequest(key, fingerprint("b"), LONG, LONG));
+        assertThat(again).isInstanceOf(ClaimResult.Acquired.class);
+        assertThat(((ClaimResult.Acquired) again).takeover()).isFalse();
+    }
+
+    @Test
+    @DisplayName("deleteCompleted with an old token leaves a record claimed and completed afresh alone")
+    void deleteCompletedNeverHitsANewerRecord() throws Exception {
+        IdempotencyKey key = key("delete-newer");
+        OwnerToken old = acquire(key, fingerprint("a"), SHORT);
+        store.complete(key, old, StoredResponse.of(200, bytes("old")), SHORT);
+        letTimePass(SHORT.multipliedBy(2));
+        OwnerToken newer = acquire(key, fingerprint("a"), LONG);
+        store.complete(key, newer, StoredResponse.of(200, bytes("new")), LONG);
+
+        DeleteResult result = store.deleteCompleted(key, old);
+        assertThat(result).isNotInstanceOf(DeleteResult.Deleted.class);
+        assertThat(store.find(key).orElseThrow().ownerToken()).isEqualTo(newer);
+    }
+
+    @Test
+    @DisplayName("countByStatus counts live records by status, in-progress ones with an expired lease apart")
+    void countByStatus() throws Exception {
+        // Records of earlier tests with short TTLs expire first, so only this test's records change the counts.
+        letTimePass(SHORT.multipliedBy(2));
+        StatusCounts before = store.countByStatus();
+        if (before instanceof StatusCounts.Unsupported) {
+            return;
+        }
+        StatusCounts.Counted start = (StatusCounts.Counted) before;
+
+        acquireWithLease(key("count-running"), fingerprint("a"), LONG);
+        acquireWithLease(key("count-crashed"), fingerprint("a"), SHORT);
+        IdempotencyKey done = key("count-done");
+        store.complete(done, acquire(done, fingerprint("a"), LONG), StoredResponse.of(200, bytes("x")), LONG);
+        IdempotencyKey expired = key("count-expired");
+        store.complete(expired, acquire(expired, fingerprint("a"), SHORT), StoredResponse.of(200, bytes("x")), SHORT);
+        letTimePass(SHORT.multipliedBy(2));
+
+        StatusCounts.Counted counted = (StatusCounts.Counted) store.countByStatus();
+        assertThat(counted.inProgress() - start.inProgress()).isEqualTo(2);
+        assertThat(counted.leaseExpired() - start.leaseExpired()).isEqualTo(1);
+        assertThat(counted.completed() - start.completed()).as("the expired record is not counted").isEqualTo(1);
+    }
+
     // --- helpers -----------------------------------------------------------------------------------------------
 
     protected IdempotencyKey key(String name) {

@@ -6,6 +6,7 @@ import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
+import dev.idempotency.spring.observation.IdempotencyObservations;
 import dev.idempotency.spring.web.AsyncWorkInterceptor;
 import dev.idempotency.spring.web.IdempotencyFilter;
 import dev.idempotency.spring.web.IdempotentHandlerResolver;
@@ -90,8 +91,10 @@ public class IdempotencyWebAutoConfiguration {
     @ConditionalOnMissingBean
     public IdempotencyFilter idempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
             IdempotentHandlerResolver handlerResolver, @DefaultIdempotencyScopeResolver IdempotencyScopeResolver scopeResolver,
-            ObjectProvider<IdempotencyWebListener> listeners, ApplicationContext context) {
+            ObjectProvider<IdempotencyWebListener> listeners, ObjectProvider<IdempotencyObservations> observations,
+            ApplicationContext context) {
         return new IdempotencyFilter(engine, properties, handlerResolver, scopeResolver,
-                name -> context.getBean(name, IdempotencyScopeResolver.class), listeners.orderedStream().toList());
+                name -> context.getBean(name, IdempotencyScopeResolver.class), listeners.orderedStream().toList(),
+                observations.getIfAvailable(IdempotencyObservations::noop));
     }
 }
