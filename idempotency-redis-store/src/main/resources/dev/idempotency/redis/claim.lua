@@ -11,8 +11,9 @@ local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local function micros(n) return string.format('%.0f', n) end
 local function expireAt(key, expiresAt) redis.call('PEXPIREAT', key, micros(math.ceil(expiresAt / 1000))) end
 local key = KEYS[1]
-local current = redis.call('HMGET', key, 's', 'f', 'l', 'e')
-local status, fingerprint, lease, expires = current[1], current[2], current[3], current[4]
+local fields = {'f', 's', 'o', 'l', 'c', 'e', 'rs', 'rh', 'rb', 'rp', 'rd'}
+local record = redis.call('HMGET', key, unpack(fields))
+local fingerprint, status, lease, expires = record[1], record[2], record[4], record[6]
 local outcome
 if not status or tonumber(expires) <= now then
   -- No record, or its TTL passed (Redis removes it a millisecond later at most): a fresh record.
@@ -31,7 +32,7 @@ elseif status == 'P' and tonumber(lease) <= now and fingerprint == ARGV[1] then
   expireAt(key, expiresAt)
   outcome = 1
 else
-  outcome = 2
+  -- An answer, a replay among them: the record as read, nothing written.
+  return {2, now, unpack(record)}
 end
-local record = redis.call('HMGET', key, 'f', 's', 'o', 'l', 'c', 'e', 'rs', 'rh', 'rb', 'rp', 'rd')
-return {outcome, now, unpack(record)}
+return {outcome, now, unpack(redis.call('HMGET', key, unpack(fields)))}
