@@ -35,8 +35,6 @@ class IdempotencyRedisStoreAutoConfigurationIT {
 
     private static TestRedis redis;
 
-    private ApplicationContextRunner runner;
-
     @BeforeAll
     static void locate() {
         redis = TestRedis.locate();
@@ -103,6 +101,16 @@ class IdempotencyRedisStoreAutoConfigurationIT {
                     assertThat(context.getBean(IdempotencyStore.class)).isInstanceOf(InMemoryIdempotencyStore.class);
                     assertThat(context).doesNotHaveBean(IdempotencyRedisConnection.class);
                 });
+    }
+
+    @Test
+    void redisTypeWithoutARedisConnectionFactoryFailsTheStartup() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(IdempotencyJdbcStoreAutoConfiguration.class,
+                        IdempotencyRedisStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class,
+                        IdempotencyAutoConfiguration.class))
+                .withPropertyValues("idempotency.store.type=redis")
+                .run(context -> assertThat(context).getFailure().hasMessageContaining(IdempotencyStore.class.getName()));
     }
 
     @Test
