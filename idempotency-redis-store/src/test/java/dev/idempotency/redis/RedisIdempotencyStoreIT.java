@@ -1,7 +1,6 @@
 package dev.idempotency.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.store.ClaimRequest;
@@ -85,13 +84,6 @@ class RedisIdempotencyStoreIT extends IdempotencyStoreContractTest {
                 LONG))).isInstanceOf(ClaimResult.Acquired.class);
         assertThat(store.claim(claimRequest(IdempotencyKey.of(key("x").scope(), "y:z"), fingerprint("a"), LONG,
                 LONG))).isInstanceOf(ClaimResult.Acquired.class);
-    }
-
-    @Test
-    void keyPrefixWithBracesIsRejected() {
-        assertThatThrownBy(() -> RedisIdempotencyStore.builder(redis.connection()).keyPrefix("app:{tag}:"))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("must not contain");
     }
 
     @Test
