@@ -7,6 +7,7 @@ import dev.idempotency.core.internal.LeaseHeartbeat;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -25,8 +26,8 @@ import java.util.concurrent.RejectedExecutionException;
  * settled holds its key until the process exits and its lease runs out, so callers settle it in every path, usually
  * with {@code abandon} in a {@code catch} and {@code finish} after the work returned.
  *
- * <p>The handle is also the work's {@link WorkContext}: pass it to the work for checkpoints, derived keys and the
- * ownership flag.
+ * <p>The handle is also the work's {@link WorkContext} and {@link IdempotencyContext}: pass it to the work for
+ * checkpoints, derived keys and ownership checks.
  *
  * @param <T> what the work returns
  */
@@ -220,6 +221,19 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     @Override
     public void checkpoint(RecoveryPoint recoveryPoint) {
         if (!settlement.checkpoint(key, owner, recoveryPoint)) {
+            markOwnershipLost();
+            throw new OwnershipLostException(key);
+        }
+    }
+
+    /**
+     * Renews the lease with one fenced store write; a store that answers that another worker owns the key marks this
+     * run as having lost it. A store failure propagates as {@link dev.idempotency.core.store.IdempotencyStoreException}:
+     * ownership is then unknown, and work about to do something irreversible should not go on either.
+     */
+    @Override
+    public void ensureOwned() {
+        if (settlement.renew(key, owner) instanceof RenewResult.OwnershipLost) {
             markOwnershipLost();
             throw new OwnershipLostException(key);
         }
