@@ -46,6 +46,11 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private final Object settleLock = new Object();
     private volatile LeaseHeartbeat heartbeat;
     private volatile boolean ownershipLost;
+    /**
+     * Set when the work started from a recovery point or recorded one: releasing the key then keeps its record (and
+     * the last recovery point that committed) for the retry to resume from.
+     */
+    private volatile boolean resumable;
     /** Set when settling starts: from then on, the store's answer to complete or release says who owns the key. */
     private volatile boolean settling;
     /** When the lease runs out if the heartbeat never renews it. */
@@ -66,6 +71,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
         this.ttl = ttl;
         this.codec = codec;
         this.policy = policy;
+        this.resumable = acquired.record().lastRecoveryPoint().isPresent();
     }
 
     /**
@@ -129,7 +135,8 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             try {
                 // The heartbeat keeps renewing while complete or release is retried, and stops after the last attempt.
                 long deadline = leaseDeadlineNanos();
-                completion = store ? settlement.complete(key, owner, encoded, ttl, deadline) : settlement.release(key, owner, deadline);
+                completion = store ? settlement.complete(key, owner, encoded, ttl, deadline)
+                        : settlement.release(key, owner, resumable, deadline);
             } finally {
                 stopHeartbeat();
                 activeClaims.settled(this);
@@ -143,9 +150,11 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
     /**
      * Settles the claim after the work failed: releases the key (fenced by this claim's owner token) so a retry runs
-     * afresh, then stops the heartbeat, and reports the failure to the listener. A release that fails in the store is
-     * retried like a {@code complete} in {@link #finish}; if it still fails, the last error is added to {@code failure}
-     * as a suppressed exception and the key stays in progress until its lease expires. Does nothing when the claim is
+     * afresh, or, when the work recorded a recovery point or resumed from one, ends its lease at once and keeps the
+     * record, so the retry takes it over and resumes from the last recovery point that committed; then stops the
+     * heartbeat, and reports the failure to the listener. A release that fails in the store is retried like a
+     * {@code complete} in {@link #finish}; if it still fails, the last error is added to {@code failure} as a
+     * suppressed exception and the key stays in progress until its lease expires. Does nothing when the claim is
      * already settled.
      */
     public void abandon(Throwable failure) {
@@ -156,7 +165,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             }
             settling = true;
             try {
-                settled = settlement.releaseAfterFailure(key, owner, failure, leaseDeadlineNanos());
+                settled = settlement.releaseAfterFailure(key, owner, resumable, failure, leaseDeadlineNanos());
             } finally {
                 stopHeartbeat();
                 activeClaims.settled(this);
@@ -220,6 +229,8 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
     @Override
     public void checkpoint(RecoveryPoint recoveryPoint) {
+        // Set before the write: a checkpoint whose transaction commits after a failure here must still be kept.
+        resumable = true;
         if (!settlement.checkpoint(key, owner, recoveryPoint)) {
             markOwnershipLost();
             throw new OwnershipLostException(key);

@@ -83,6 +83,33 @@ class IdempotencyContextTest {
         assertThat(store.find(REQUEST.key()).orElseThrow().lastRecoveryPoint()).isEmpty();
     }
 
+    @Test
+    void workThatFailsAfterACheckpointLeavesItsRecoveryPointToTheRetry() {
+        IdempotencyEngine engine = engine();
+        ActiveClaim<String> failed = begin(engine);
+        failed.checkpoint("created", "payment-7");
+        failed.abandon(new IllegalStateException("gateway unreachable"));
+        clock.advance(Duration.ofMillis(2));
+
+        ActiveClaim<String> retry = begin(engine);
+
+        assertThat(retry.isTakeover()).isTrue();
+        assertThat(retry.recoveryPoint()).contains(new RecoveryPoint("created", "payment-7"));
+        // A retry that fails as well hands the same recovery point on.
+        retry.abandon(new IllegalStateException("gateway unreachable again"));
+        clock.advance(Duration.ofMillis(2));
+        assertThat(begin(engine).recoveryPoint()).contains(new RecoveryPoint("created", "payment-7"));
+    }
+
+    @Test
+    void workThatFailsBeforeAnyCheckpointReleasesTheKeyForAFreshRun() {
+        IdempotencyEngine engine = engine();
+        begin(engine).abandon(new IllegalStateException("invalid amount"));
+
+        assertThat(store.find(REQUEST.key())).isEmpty();
+        assertThat(begin(engine).isTakeover()).isFalse();
+    }
+
     private IdempotencyEngine engine() {
         IdempotencyEngine engine = IdempotencyEngine.builder(store).clock(clock).build();
         engines.add(engine);
