@@ -132,6 +132,9 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             }
             Completion completion;
             settling = true;
+            if (!store) {
+                stopHeartbeatIfResumable();
+            }
             try {
                 // The heartbeat keeps renewing while complete or release is retried, and stops after the last attempt.
                 long deadline = leaseDeadlineNanos();
@@ -164,6 +167,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
                 return;
             }
             settling = true;
+            stopHeartbeatIfResumable();
             try {
                 settled = settlement.releaseAfterFailure(key, owner, resumable, failure, leaseDeadlineNanos());
             } finally {
@@ -277,6 +281,17 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private long leaseDeadlineNanos() {
         LeaseHeartbeat running = heartbeat;
         return running != null ? running.leaseDeadlineNanos() : firstLeaseDeadlineNanos;
+    }
+
+    /**
+     * A release that keeps the recovery point ends the lease at once: a renewal the heartbeat sent after it would push
+     * the lease out again and keep the retry waiting, so the heartbeat stops first. (One already under way may still
+     * land; the retry then waits for that lease.)
+     */
+    private void stopHeartbeatIfResumable() {
+        if (resumable) {
+            stopHeartbeat();
+        }
     }
 
     void stopHeartbeat() {
