@@ -2,6 +2,7 @@ package dev.idempotency.core.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.RequestFingerprint;
@@ -18,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -655,6 +657,113 @@ public abstract class IdempotencyStoreContractTest {
         assertThat(counted.inProgress() - start.inProgress()).isEqualTo(2);
         assertThat(counted.leaseExpired() - start.leaseExpired()).isEqualTo(1);
         assertThat(counted.completed() - start.completed()).as("the expired record is not counted").isEqualTo(1);
+    }
+
+    // --- checkpoints in the caller's transaction ---------------------------------------------------------------
+
+    /**
+     * The contract of a store whose checkpoints join the caller's transaction (a database store): a store that offers
+     * it declares a {@code @Nested} class extending this one inside its own contract test, and says how to run a
+     * business transaction and write a business row in it. The recovery point must commit and roll back with the row,
+     * and a stale owner's checkpoint must leave the transaction unable to commit anything; the claim and the settling
+     * calls never join a transaction.
+     */
+    public abstract class TransactionalCheckpoints {
+
+        /**
+         * Runs {@code work} in a business transaction the store's checkpoints join. The transaction commits when
+         * {@code work} returns, unless it was marked rollback-only: then it rolls back, and this method may throw. It
+         * rolls back and rethrows when {@code work} throws.
+         */
+        protected abstract void inTransaction(Runnable work);
+
+        /** Writes a business row with this id inside the transaction {@link #inTransaction} runs. */
+        protected abstract void insertBusinessRow(String id);
+
+        /** Whether a business row with this id committed, read outside any transaction. */
+        protected abstract boolean businessRowCommitted(String id);
+
+        @Test
+        @DisplayName("a checkpoint in the caller's transaction commits with the business row")
+        void checkpointCommitsWithTheBusinessRow() {
+            IdempotencyKey key = key("tx-commit");
+            OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+            String row = "row-" + UUID.randomUUID();
+
+            inTransaction(() -> {
+                insertBusinessRow(row);
+                assertThat(store.checkpoint(key, owner, new RecoveryPoint("created", row), LONG))
+                        .isInstanceOf(RenewResult.Renewed.class);
+                // Renewing in the same transaction neither waits for the row it locked nor fails.
+                assertThat(store.renew(key, owner, LONG)).isInstanceOf(RenewResult.Renewed.class);
+            });
+
+            assertThat(businessRowCommitted(row)).isTrue();
+            assertThat(findRecord(key).orElseThrow().lastRecoveryPoint()).contains(new RecoveryPoint("created", row));
+        }
+
+        @Test
+        @DisplayName("a checkpoint in the caller's transaction rolls back with the business row")
+        void checkpointRollsBackWithTheBusinessRow() {
+            IdempotencyKey key = key("tx-rollback");
+            OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+            store.checkpoint(key, owner, RecoveryPoint.of("created"), LONG);
+            String row = "row-" + UUID.randomUUID();
+
+            assertThatThrownBy(() -> inTransaction(() -> {
+                insertBusinessRow(row);
+                store.checkpoint(key, owner, new RecoveryPoint("charged", row), LONG);
+                throw new IllegalStateException("the phase failed after its checkpoint");
+            })).hasStackTraceContaining("the phase failed after its checkpoint");
+
+            assertThat(businessRowCommitted(row)).isFalse();
+            assertThat(findRecord(key).orElseThrow().lastRecoveryPoint()).contains(RecoveryPoint.of("created"));
+            assertThat(store.checkpoint(key, owner, RecoveryPoint.of("retried"), LONG)).isInstanceOf(RenewResult.Renewed.class);
+        }
+
+        @Test
+        @DisplayName("a stale owner's checkpoint is rejected and nothing of its transaction commits")
+        void staleOwnersCheckpointLeavesNothingCommitted() throws InterruptedException {
+            IdempotencyKey key = key("tx-stale");
+            OwnerToken stale = acquireWithLease(key, fingerprint("a"), SHORT);
+            letTimePass(SHORT.multipliedBy(2));
+            ClaimResult takeover = store.claim(claimRequest(key, fingerprint("a"), LONG, LONG));
+            assertThat(takeover).isInstanceOf(ClaimResult.Acquired.class);
+            String row = "row-" + UUID.randomUUID();
+            AtomicReference<RenewResult> answer = new AtomicReference<>();
+
+            // The stale run ignores the answer and returns normally: the transaction still must not commit.
+            Throwable thrown = catchThrowable(() -> inTransaction(() -> {
+                insertBusinessRow(row);
+                answer.set(store.checkpoint(key, stale, new RecoveryPoint("charged", row), LONG));
+            }));
+
+            assertThat(answer.get()).as("answer to the stale checkpoint (inTransaction threw %s)", thrown)
+                    .isInstanceOf(RenewResult.OwnershipLost.class);
+            assertThat(businessRowCommitted(row)).isFalse();
+            IdempotencyRecord record = findRecord(key).orElseThrow();
+            assertThat(record.ownerToken()).isEqualTo(takeover.record().ownerToken());
+            assertThat(record.lastRecoveryPoint()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("a claim and a completion made inside a transaction that rolls back stay committed")
+        void claimAndCompletionNeverJoinTheTransaction() {
+            IdempotencyKey claimed = key("tx-claim");
+            IdempotencyKey completed = key("tx-complete");
+            OwnerToken completer = acquire(completed, fingerprint("a"), LONG);
+
+            assertThatThrownBy(() -> inTransaction(() -> {
+                insertBusinessRow("row-" + UUID.randomUUID());
+                assertThat(store.claim(claimRequest(claimed, fingerprint("a"), LONG, LONG))).isInstanceOf(ClaimResult.Acquired.class);
+                assertThat(store.complete(completed, completer, new StoredResponse(201, Map.of(), bytes("done")), LONG))
+                        .isInstanceOf(CompleteResult.Completed.class);
+                throw new IllegalStateException("business transaction rolled back");
+            })).hasStackTraceContaining("business transaction rolled back");
+
+            assertThat(findRecord(claimed).orElseThrow().status()).isEqualTo(IdempotencyStatus.IN_PROGRESS);
+            assertThat(findRecord(completed).orElseThrow().status()).isEqualTo(IdempotencyStatus.COMPLETED);
+        }
     }
 
     // --- helpers -----------------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
 import dev.idempotency.spring.observation.IdempotencyObservations;
 import dev.idempotency.spring.web.AsyncWorkInterceptor;
+import dev.idempotency.spring.web.IdempotencyContextArgumentResolver;
 import dev.idempotency.spring.web.IdempotencyFilter;
 import dev.idempotency.spring.web.IdempotentHandlerResolver;
 import dev.idempotency.spring.web.ResolvedHandlerMapping;
+import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -21,6 +23,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
@@ -83,6 +86,24 @@ public class IdempotencyWebAutoConfiguration {
             @Override
             public void configureAsyncSupport(AsyncSupportConfigurer configurer) {
                 configurer.registerCallableInterceptors(asyncWorkInterceptor);
+            }
+        };
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public IdempotencyContextArgumentResolver idempotencyContextArgumentResolver() {
+        return new IdempotencyContextArgumentResolver();
+    }
+
+    /** Lets an {@code @Idempotent} handler method declare an {@code IdempotencyContext} parameter. */
+    @Bean
+    @ConditionalOnMissingBean(name = "idempotencyContextArgumentConfigurer")
+    public WebMvcConfigurer idempotencyContextArgumentConfigurer(IdempotencyContextArgumentResolver resolver) {
+        return new WebMvcConfigurer() {
+            @Override
+            public void addArgumentResolvers(List<HandlerMethodArgumentResolver> resolvers) {
+                resolvers.add(resolver);
             }
         };
     }

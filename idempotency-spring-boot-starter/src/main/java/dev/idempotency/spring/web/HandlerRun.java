@@ -1,6 +1,7 @@
 package dev.idempotency.spring.web;
 
 import dev.idempotency.core.ActiveClaim;
+import dev.idempotency.core.IdempotencyContext;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.spring.NotReplayableReason;
@@ -128,6 +129,11 @@ final class HandlerRun implements AsyncListener {
             logContext.close();
             scope.close();
         }
+    }
+
+    /** What the handler may know and do about its key; see {@link IdempotencyContextArgumentResolver}. */
+    IdempotencyContext context() {
+        return claim;
     }
 
     /** The handler returned on the servlet thread without starting asynchronous processing. */

@@ -19,6 +19,7 @@ import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextRefreshedEvent;
+import org.springframework.core.MethodParameter;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 import org.springframework.web.method.HandlerMethod;
@@ -153,6 +154,13 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
             annotation = AnnotatedElementUtils.findMergedAnnotation(handler.beanType(), Idempotent.class);
         }
         if (annotation == null) {
+            for (int i = 0; i < handler.method().getParameterCount(); i++) {
+                if (IdempotencyContextArgumentResolver.declaresContext(new MethodParameter(handler.method(), i))) {
+                    throw new IllegalStateException(handler.beanType().getName() + "." + handler.method().getName()
+                            + "() declares an IdempotencyContext parameter but is not @Idempotent: no key is ever claimed "
+                            + "for it. Annotate the method (or its controller) with @Idempotent, or remove the parameter");
+                }
+            }
             return NOT_IDEMPOTENT;
         }
         for (String header : annotation.fingerprintHeaders()) {
