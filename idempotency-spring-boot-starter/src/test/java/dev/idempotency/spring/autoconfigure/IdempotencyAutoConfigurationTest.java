@@ -41,7 +41,7 @@ class IdempotencyAutoConfigurationTest {
     static final List<Class<?>> AUTO_CONFIGURATIONS = List.of(IdempotencyJdbcStoreAutoConfiguration.class,
             IdempotencyInMemoryStoreAutoConfiguration.class, IdempotencyAutoConfiguration.class,
             IdempotencyMetricsAutoConfiguration.class, IdempotencyWebAutoConfiguration.class,
-            IdempotencyPurgeAutoConfiguration.class);
+            IdempotencyPurgeAutoConfiguration.class, IdempotentMethodAutoConfiguration.class);
 
     private final WebApplicationContextRunner web = new WebApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(AUTO_CONFIGURATIONS.toArray(Class<?>[]::new)));
