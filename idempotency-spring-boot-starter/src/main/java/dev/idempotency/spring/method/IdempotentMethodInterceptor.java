@@ -70,8 +70,34 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
 
     private record MethodOnClass(Method method, Class<?> targetClass) {}
 
-    /** Parameters of the expressions besides the arguments: {@code #root.target}, {@code #root.methodName}. */
-    public record ExpressionRoot(Object target, String methodName, Object[] args) {}
+    /**
+     * The root object of the expressions, besides the arguments as variables: {@code #root.target} is the bean,
+     * {@code #root.methodName} the method's name and {@code #root.args} the arguments.
+     */
+    public static final class ExpressionRoot {
+
+        private final Object target;
+        private final String methodName;
+        private final Object[] args;
+
+        ExpressionRoot(Object target, String methodName, Object[] args) {
+            this.target = target;
+            this.methodName = methodName;
+            this.args = args;
+        }
+
+        public Object getTarget() {
+            return target;
+        }
+
+        public String getMethodName() {
+            return methodName;
+        }
+
+        public Object[] getArgs() {
+            return args;
+        }
+    }
 
     @Override
     public Object invoke(MethodInvocation invocation) throws Throwable {
