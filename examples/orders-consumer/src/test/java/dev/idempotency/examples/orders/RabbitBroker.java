@@ -2,6 +2,8 @@ package dev.idempotency.examples.orders;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.testcontainers.DockerClientFactory;
@@ -72,6 +74,13 @@ final class RabbitBroker {
     }
 
     private static boolean dockerAvailable() {
+        // Asking Testcontainers takes many seconds when there is no engine at all; without a socket, a DOCKER_HOST or
+        // a Testcontainers configuration there is nothing it could find.
+        boolean hint = System.getenv("DOCKER_HOST") != null || Files.exists(Path.of("/var/run/docker.sock"))
+                || Files.exists(Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
+        if (!hint) {
+            return false;
+        }
         try {
             return DockerClientFactory.instance().isDockerAvailable();
         } catch (RuntimeException | LinkageError e) {
