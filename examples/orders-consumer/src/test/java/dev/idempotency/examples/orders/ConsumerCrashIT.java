@@ -107,6 +107,8 @@ class ConsumerCrashIT {
         command.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + File.separator + "bin"
                 + File.separator + "java"));
         command.add("-Xmx256m");
+        // A short-lived JVM starts faster without the optimizing compiler.
+        command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(OrdersApplication.class.getName());
@@ -115,7 +117,7 @@ class ConsumerCrashIT {
         properties.put("orders.warehouse-latency", "10m");
         properties.put("idempotency.lease", LEASE);
         properties.put("spring.datasource.hikari.connection-timeout", POOL_TIMEOUT_MILLIS);
-        properties.put("server.port", "0");
+        properties.put("spring.main.web-application-type", "none");
         properties.forEach((name, value) -> command.add("--" + name + "=" + value));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
