@@ -9,6 +9,7 @@ import dev.idempotency.spring.autoconfigure.IdempotencyInMemoryStoreAutoConfigur
 import dev.idempotency.spring.autoconfigure.IdempotentMethodAutoConfiguration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -46,6 +47,13 @@ class IdempotentMethodStartupTest {
     @Idempotent(ttl = "1h")
     public static class AnnotatedController {
         @PostMapping("/ship")
+        public void ship(String id) {}
+    }
+
+    @RestController
+    public static class AnnotatedHandler {
+        @PostMapping("/ship")
+        @Idempotent(ttl = "1h")
         public void ship(String id) {}
     }
 
@@ -117,9 +125,12 @@ class IdempotentMethodStartupTest {
     }
 
     @Test
-    void aControllerAnnotatedAsAWholeStartsAndIsNotProxied() {
-        runner.withBean(AnnotatedController.class).run(context -> assertThat(context).hasNotFailed()
-                .getBean(AnnotatedController.class).matches(bean -> !org.springframework.aop.support.AopUtils.isAopProxy(bean)));
+    void handlerMethodsAreLeftToTheServletFilterAndNotProxied() {
+        runner.withBean(AnnotatedController.class).withBean(AnnotatedHandler.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(AopUtils.isAopProxy(context.getBean(AnnotatedController.class))).isFalse();
+            assertThat(AopUtils.isAopProxy(context.getBean(AnnotatedHandler.class))).isFalse();
+        });
     }
 
     @Test

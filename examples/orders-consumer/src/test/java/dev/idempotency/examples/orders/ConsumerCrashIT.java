@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.amqp.core.AmqpAdmin;
@@ -33,6 +35,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.NONE)
 class ConsumerCrashIT {
 
+    private static final Log log = LogFactory.getLog(ConsumerCrashIT.class);
     private static final Path DATABASE = Path.of("target", "h2", "orders-crash-" + UUID.randomUUID()).toAbsolutePath();
     private static final TestRun RUN = new TestRun(id -> "file:" + DATABASE + ";AUTO_SERVER=TRUE");
     /** Short, so the takeover after the crash comes soon; renewed every third of it while the child is alive. */
@@ -94,6 +97,8 @@ class ConsumerCrashIT {
         assertThat(shipments).hasSize(1);
         assertThat(shipments.get(0)).containsEntry("shipped_by", "survivor");
         assertThat(counts.acknowledgedCount()).isEqualTo(1);
+        log.info("SIGKILL mid-message: the survivor requeued the redelivered message " + counts.requeuedCount()
+                + " times while the dead consumer's lease ran, then acknowledged it once; shipments: " + shipments.size());
     }
 
     private String keyStatus(String eventId) {

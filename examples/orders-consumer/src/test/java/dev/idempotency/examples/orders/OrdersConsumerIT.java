@@ -18,6 +18,8 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.amqp.core.AmqpAdmin;
@@ -43,6 +45,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @Import(OrdersConsumerIT.FlakyWarehouseConfiguration.class)
 class OrdersConsumerIT {
 
+    private static final Log log = LogFactory.getLog(OrdersConsumerIT.class);
     private static final TestRun RUN = TestRun.inMemory();
     private static final Duration PATIENCE = Duration.ofSeconds(60);
 
@@ -151,6 +154,10 @@ class OrdersConsumerIT {
         assertThat(jdbc.sql("SELECT DISTINCT shipped_by FROM shipment WHERE order_id LIKE 'competing-%'").query(String.class).list())
                 .as("both instances shipped some of the orders").containsExactlyInAnyOrder("instance-a", "instance-b");
         assertThat(counts.acknowledgedCount() + secondCounts.acknowledgedCount()).isEqualTo(acknowledgedBefore + 60);
+        log.info("Two competing instances: " + jdbc.sql("""
+                SELECT shipped_by, COUNT(*) AS shipments FROM shipment WHERE order_id LIKE 'competing-%' GROUP BY shipped_by
+                """).query().listOfRows() + "; requeued while another instance shipped the same event: "
+                + (counts.requeuedCount() + secondCounts.requeuedCount()));
         second.close();
     }
 
