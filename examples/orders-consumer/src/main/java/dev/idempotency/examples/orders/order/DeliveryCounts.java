@@ -2,12 +2,10 @@ package dev.idempotency.examples.orders.order;
 
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.springframework.stereotype.Component;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /** How this instance answered the deliveries it got, at {@code GET /orders/deliveries}. */
-@Component
 @RestController
 public class DeliveryCounts {
 
