@@ -74,11 +74,11 @@ class ConsumerCrashIT {
 
     @Test
     void aMessageWhoseConsumerWasKilledMidwayIsRedeliveredAndShipsOnce() throws Exception {
-        Path log = Path.of("target", "orders-crash-child-" + RUN.id + ".log").toAbsolutePath();
-        Process child = startChild(log);
+        Path childLog = Path.of("target", "orders-crash-child-" + RUN.id + ".log").toAbsolutePath();
+        Process child = startChild(childLog);
         try {
             await().atMost(Duration.ofSeconds(90)).until(() -> {
-                assertThat(child.isAlive()).as("the child consumer is running; see %s", log).isTrue();
+                assertThat(child.isAlive()).as("the child consumer is running; see %s", childLog).isTrue();
                 return admin.getQueueInfo(RUN.queue) != null && admin.getQueueInfo(RUN.queue).getConsumerCount() == 1;
             });
             OrderPlaced event = new OrderPlaced("evt-" + UUID.randomUUID(), "order-crash", "sku-1", 1);
