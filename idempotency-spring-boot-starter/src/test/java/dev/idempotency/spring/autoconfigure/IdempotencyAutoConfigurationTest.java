@@ -42,7 +42,8 @@ class IdempotencyAutoConfigurationTest {
             IdempotencyInMemoryStoreAutoConfiguration.class, IdempotencyAutoConfiguration.class,
             IdempotencyMetricsAutoConfiguration.class, IdempotencyWebAutoConfiguration.class,
             IdempotencyPurgeAutoConfiguration.class, IdempotencyObservationAutoConfiguration.class,
-            IdempotencyHealthAutoConfiguration.class, IdempotencyEndpointAutoConfiguration.class);
+            IdempotencyHealthAutoConfiguration.class, IdempotencyEndpointAutoConfiguration.class,
+            IdempotentMethodAutoConfiguration.class);
 
     private final WebApplicationContextRunner web = new WebApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(AUTO_CONFIGURATIONS.toArray(Class<?>[]::new)));
