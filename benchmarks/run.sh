@@ -14,7 +14,7 @@
 #   BENCH_SECONDS      measured seconds per store/pgbench figure           (default 10)
 #   BENCH_SCALE_ROWS   table sizes for the scale test                       (default "0 1000000 10000000")
 #   BENCH_HTTP_SECONDS measured seconds per HTTP figure                     (default 15)
-#   BENCH_SKIP         space-separated parts to skip: store memory engine roundtrips http scale
+#   BENCH_SKIP         space-separated parts to skip: store memory engine roundtrips http profile scale
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -192,8 +192,8 @@ if ! skipped roundtrips; then
       done
 fi
 
-# 4. The HTTP path: a Spring Boot application in its own JVM, loaded by wrk.
-if ! skipped http; then
+# 4. The HTTP path: a Spring Boot application in its own JVM, loaded by wrk; then a JFR profile of it.
+if ! skipped http || ! skipped profile; then
   if [ -f "$BENCH/target/classes/dev/idempotency/benchmarks/http/BenchmarkApplication.class" ] && command -v wrk >/dev/null; then
     source "$BENCH/http.sh"
   else
@@ -225,5 +225,8 @@ fi
 
 log "writing the summary"
 java_main dev.idempotency.benchmarks.Summary "$TSV" "$OUT/machine.txt" > "$OUT/summary.md"
+if compgen -G "$OUT/profile-*.md" > /dev/null; then
+  { printf '\n# Profiles (JFR, outside the measured rounds)\n\n'; cat "$OUT"/profile-*.md; } >> "$OUT/summary.md"
+fi
 cat "$OUT/summary.md"
 log "results in $OUT"

@@ -95,6 +95,16 @@ public final class Summary {
                         number(libMean), number(pgMean), percent(libMean / pgMean), perRound, cores, alloc, loads));
             }
         }
+        // What a replay costs against the cheapest thing the database can do for it: a primary-key read of the row.
+        out.append("\n");
+        for (String t : threads) {
+            double replay = mean(matching(store, "replayClaim", t));
+            double find = mean(matching(store, "pgbench-find", t));
+            if (!Double.isNaN(replay) && !Double.isNaN(find)) {
+                out.append("- library replay / pgbench `find.sql` (a primary-key SELECT of the same rows), %s threads: **%s**\n"
+                        .formatted(t, percent(replay / find)));
+            }
+        }
     }
 
     private static void experiment(List<Row> rows, StringBuilder out) {
@@ -130,30 +140,47 @@ public final class Summary {
                 continue;
             }
             out.append("\n## HTTP, ").append(store).append(" store (wrk, mean over rounds)\n\n")
-                    .append("| configuration | req/s | p50 ms | p99 ms | non-2xx | load before |\n|---|---|---|---|---|---|\n");
+                    .append("| configuration | req/s | p50 ms | p99 ms | non-2xx | application CPU us per request | bytes allocated per request | load before |\n|---|---|---|---|---|---|---|---|\n");
             Map<String, Double> rps = new LinkedHashMap<>();
+            Map<String, Double> allocation = new LinkedHashMap<>();
+            Map<String, Double> cpu = new LinkedHashMap<>();
             for (String config : List.of("plain", "new", "replay")) {
                 List<Row> r = matching(selected, config, null);
                 if (r.isEmpty()) {
                     continue;
                 }
                 rps.put(config, mean(r));
-                out.append("| %s | %s | %s | %s | %s | %s |\n".formatted(config, number(mean(r)),
+                allocation.put(config, mean(matching(selected, config + "-alloc", null)));
+                cpu.put(config, mean(matching(selected, config + "-cpu", null)));
+                out.append("| %s | %s | %s | %s | %s | %s | %s | %s |\n".formatted(config, number(mean(r)),
                         number(mean(matching(selected, config + "-p50", null))),
                         number(mean(matching(selected, config + "-p99", null))),
                         number(mean(matching(selected, config + "-non2xx", null))),
+                        number(cpu.get(config)), number(allocation.get(config)),
                         r.stream().map(Row::loadBefore).collect(Collectors.joining(", "))));
             }
             out.append("\n");
             ratio(out, rps, "new", "plain", "idempotent (new keys) / no idempotency");
             ratio(out, rps, "replay", "plain", "replays / no idempotency");
             ratio(out, rps, "replay", "new", "replays / new keys");
+            inverseRatio(out, cpu, "new", "plain", "CPU per request, no idempotency / new keys (the throughput the CPU allows)");
+            inverseRatio(out, cpu, "replay", "plain", "CPU per request, no idempotency / replays");
+            if (!allocation.getOrDefault("new", Double.NaN).isNaN() && !allocation.getOrDefault("plain", Double.NaN).isNaN()) {
+                out.append("- bytes allocated per request, new keys / no idempotency: **%.2fx**\n"
+                        .formatted(allocation.get("new") / allocation.get("plain")));
+            }
         }
     }
 
     private static void ratio(StringBuilder out, Map<String, Double> rps, String a, String b, String label) {
         if (rps.containsKey(a) && rps.containsKey(b)) {
             out.append("- ").append(label).append(": **").append(percent(rps.get(a) / rps.get(b))).append("**\n");
+        }
+    }
+
+    private static void inverseRatio(StringBuilder out, Map<String, Double> cost, String a, String b, String label) {
+        if (!cost.getOrDefault(a, Double.NaN).isNaN() && !cost.getOrDefault(b, Double.NaN).isNaN()) {
+            out.append("- ").append(label).append(": **").append(percent(cost.get(b) / cost.get(a))).append("**\n");
         }
     }
 

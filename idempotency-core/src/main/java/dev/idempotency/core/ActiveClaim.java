@@ -7,6 +7,7 @@ import dev.idempotency.core.internal.LeaseHeartbeat;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.RecoveryPoint;
+import dev.idempotency.core.store.RenewResult;
 import dev.idempotency.core.store.StoredResponse;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -25,8 +26,8 @@ import java.util.concurrent.RejectedExecutionException;
  * settled holds its key until the process exits and its lease runs out, so callers settle it in every path, usually
  * with {@code abandon} in a {@code catch} and {@code finish} after the work returned.
  *
- * <p>The handle is also the work's {@link WorkContext}: pass it to the work for checkpoints, derived keys and the
- * ownership flag.
+ * <p>The handle is also the work's {@link WorkContext} and {@link IdempotencyContext}: pass it to the work for
+ * checkpoints, derived keys and ownership checks.
  *
  * @param <T> what the work returns
  */
@@ -45,6 +46,11 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private final Object settleLock = new Object();
     private volatile LeaseHeartbeat heartbeat;
     private volatile boolean ownershipLost;
+    /**
+     * Set when the work started from a recovery point or recorded one: releasing the key then keeps its record (and
+     * the last recovery point that committed) for the retry to resume from.
+     */
+    private volatile boolean resumable;
     /** Set when settling starts: from then on, the store's answer to complete or release says who owns the key. */
     private volatile boolean settling;
     /** When the lease runs out if the heartbeat never renews it. */
@@ -65,6 +71,7 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
         this.ttl = ttl;
         this.codec = codec;
         this.policy = policy;
+        this.resumable = acquired.record().lastRecoveryPoint().isPresent();
     }
 
     /**
@@ -125,10 +132,14 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
             }
             Completion completion;
             settling = true;
+            if (!store) {
+                stopHeartbeatIfResumable();
+            }
             try {
                 // The heartbeat keeps renewing while complete or release is retried, and stops after the last attempt.
                 long deadline = leaseDeadlineNanos();
-                completion = store ? settlement.complete(key, owner, encoded, ttl, deadline) : settlement.release(key, owner, deadline);
+                completion = store ? settlement.complete(key, owner, encoded, ttl, deadline)
+                        : settlement.release(key, owner, resumable, deadline);
             } finally {
                 stopHeartbeat();
                 activeClaims.settled(this);
@@ -142,9 +153,11 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
     /**
      * Settles the claim after the work failed: releases the key (fenced by this claim's owner token) so a retry runs
-     * afresh, then stops the heartbeat, and reports the failure to the listener. A release that fails in the store is
-     * retried like a {@code complete} in {@link #finish}; if it still fails, the last error is added to {@code failure}
-     * as a suppressed exception and the key stays in progress until its lease expires. Does nothing when the claim is
+     * afresh, or, when the work recorded a recovery point or resumed from one, ends its lease at once and keeps the
+     * record, so the retry takes it over and resumes from the last recovery point that committed; then stops the
+     * heartbeat, and reports the failure to the listener. A release that fails in the store is retried like a
+     * {@code complete} in {@link #finish}; if it still fails, the last error is added to {@code failure} as a
+     * suppressed exception and the key stays in progress until its lease expires. Does nothing when the claim is
      * already settled.
      */
     public void abandon(Throwable failure) {
@@ -154,8 +167,9 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
                 return;
             }
             settling = true;
+            stopHeartbeatIfResumable();
             try {
-                settled = settlement.releaseAfterFailure(key, owner, failure, leaseDeadlineNanos());
+                settled = settlement.releaseAfterFailure(key, owner, resumable, failure, leaseDeadlineNanos());
             } finally {
                 stopHeartbeat();
                 activeClaims.settled(this);
@@ -219,7 +233,22 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
 
     @Override
     public void checkpoint(RecoveryPoint recoveryPoint) {
+        // Set before the write: a checkpoint whose transaction commits after a failure here must still be kept.
+        resumable = true;
         if (!settlement.checkpoint(key, owner, recoveryPoint)) {
+            markOwnershipLost();
+            throw new OwnershipLostException(key);
+        }
+    }
+
+    /**
+     * Renews the lease with one fenced store write; a store that answers that another worker owns the key marks this
+     * run as having lost it. A store failure propagates as {@link dev.idempotency.core.store.IdempotencyStoreException}:
+     * ownership is then unknown, and work about to do something irreversible should not go on either.
+     */
+    @Override
+    public void ensureOwned() {
+        if (settlement.renew(key, owner) instanceof RenewResult.OwnershipLost) {
             markOwnershipLost();
             throw new OwnershipLostException(key);
         }
@@ -252,6 +281,17 @@ public final class ActiveClaim<T> implements IdempotencyClaim<T>, WorkContext {
     private long leaseDeadlineNanos() {
         LeaseHeartbeat running = heartbeat;
         return running != null ? running.leaseDeadlineNanos() : firstLeaseDeadlineNanos;
+    }
+
+    /**
+     * A release that keeps the recovery point ends the lease at once: a renewal the heartbeat sent after it would push
+     * the lease out again and keep the retry waiting, so the heartbeat stops first. (One already under way may still
+     * land; the retry then waits for that lease.)
+     */
+    private void stopHeartbeatIfResumable() {
+        if (resumable) {
+            stopHeartbeat();
+        }
     }
 
     void stopHeartbeat() {

@@ -58,11 +58,43 @@ public record RequestFingerprint(String value) {
     /** Feeds parts into one digest. Not thread-safe; use one builder per request. */
     public static final class Builder {
 
+        /**
+         * Cloned for each builder: a clone copies a few words of state, where {@code MessageDigest.getInstance}
+         * searches the security providers on every call. Null when the provider's digest cannot be cloned.
+         */
+        private static final MessageDigest PROTOTYPE = prototype();
+
         private final MessageDigest digest;
+        private final byte[] lengthPrefix = new byte[4];
 
         private Builder() {
+            this.digest = newDigest();
+        }
+
+        private static MessageDigest prototype() {
+            MessageDigest digest = sha256();
             try {
-                this.digest = MessageDigest.getInstance("SHA-256");
+                digest.clone();
+                return digest;
+            } catch (CloneNotSupportedException e) {
+                return null;
+            }
+        }
+
+        private static MessageDigest newDigest() {
+            if (PROTOTYPE != null) {
+                try {
+                    return (MessageDigest) PROTOTYPE.clone();
+                } catch (CloneNotSupportedException e) {
+                    // Checked when the prototype was made; falls through to a new instance.
+                }
+            }
+            return sha256();
+        }
+
+        private static MessageDigest sha256() {
+            try {
+                return MessageDigest.getInstance("SHA-256");
             } catch (NoSuchAlgorithmException e) {
                 // Every Java platform is required to provide SHA-256.
                 throw new IllegalStateException("SHA-256 is not available", e);
@@ -88,8 +120,12 @@ public record RequestFingerprint(String value) {
             return new RequestFingerprint(HexFormat.of().formatHex(digest.digest()));
         }
 
-        private static byte[] lengthPrefix(int length) {
-            return new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length};
+        private byte[] lengthPrefix(int length) {
+            lengthPrefix[0] = (byte) (length >>> 24);
+            lengthPrefix[1] = (byte) (length >>> 16);
+            lengthPrefix[2] = (byte) (length >>> 8);
+            lengthPrefix[3] = (byte) length;
+            return lengthPrefix;
         }
     }
 }

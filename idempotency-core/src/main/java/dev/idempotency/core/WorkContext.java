@@ -2,12 +2,12 @@ package dev.idempotency.core;
 
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.RecoveryPoint;
-import java.util.Optional;
 
-/** What running work may know and do about its claim. */
-public interface WorkContext {
-
-    IdempotencyKey key();
+/**
+ * What running work may know and do about its claim: the {@link IdempotencyContext} every idempotent work sees, plus
+ * the claim's owner token and whether it was a takeover, for callers of the engine that want them.
+ */
+public interface WorkContext extends IdempotencyContext {
 
     OwnerToken ownerToken();
 
@@ -17,9 +17,6 @@ public interface WorkContext {
      * {@link #derivedKey(String)} to avoid repeating them.
      */
     boolean isTakeover();
-
-    /** The last recovery point the earlier run recorded, on a takeover. */
-    Optional<RecoveryPoint> recoveryPoint();
 
     /**
      * A deterministic key for a call to a foreign system, derived from this request's scope and key. Pass it as the
@@ -34,6 +31,7 @@ public interface WorkContext {
      *
      * @throws OwnershipLostException when another worker has taken the key over; the work should stop
      */
+    @Override
     void checkpoint(RecoveryPoint recoveryPoint);
 
     /** {@code true} once a heartbeat or checkpoint found that another worker took the key over. */

@@ -5,6 +5,9 @@ import dev.idempotency.core.IdempotencyListener.StoreOperation;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.DeleteResult;
+import dev.idempotency.core.store.InspectResult;
+import dev.idempotency.core.store.StatusCounts;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
@@ -37,6 +40,12 @@ import javax.sql.DataSource;
  * plain pool, not a data source that joins the caller's transaction (such as Spring's
  * {@code TransactionAwareDataSourceProxy}).
  *
+ * <p>Only checkpoints and renewals may join the caller's transaction, when the store is built with
+ * {@link Builder#transactionalConnections} and the calling thread runs one on this {@code DataSource}: the recovery
+ * point then commits, or rolls back, with the rows of the phase it ends. Settle the claim ({@code complete},
+ * {@code release}) after that transaction ended: its own connection would otherwise wait for the row the transaction
+ * has locked.
+ *
  * <pre>{@code
  * IdempotencyStore store = JdbcIdempotencyStore.builder(dataSource)
  *         .tableName("idempotency_record")   // the default
@@ -68,6 +77,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
 
     private final DataSource dataSource;
     private final String tableName;
+    private final TransactionalConnections transactions;
     private volatile SqlDialect dialect;
     private volatile boolean poolIsolationMatches;
 
@@ -75,6 +85,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         this.dataSource = builder.dataSource;
         this.tableName = builder.tableName;
         this.dialect = builder.dialect;
+        this.transactions = builder.transactions;
     }
 
     /** Starts a store on {@code dataSource}, with the default table name and a detected dialect. */
@@ -134,17 +145,80 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
                 Objects.requireNonNull(recoveryPoint, "recoveryPoint"));
     }
 
+    /**
+     * Renew and checkpoint: inside a transaction {@link TransactionalConnections} finds, on that transaction's
+     * connection, so a recovery point commits with the rows of its phase and a renewal does not wait for the row that
+     * transaction has locked; otherwise on a connection of their own.
+     */
     private RenewResult extendLease(StoreOperation operation, IdempotencyKey key, OwnerToken owner, Duration lease,
             RecoveryPoint recoveryPoint) {
         requirePositive(lease, "lease");
-        return fenced(operation, key, owner,
-                (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, recoveryPoint));
+        SqlWork<RenewResult> work = (dialect, connection) -> dialect.renew(connection, tableName, key, owner, lease, recoveryPoint);
+        Optional<TransactionalConnections.JoinedTransaction> joined;
+        try {
+            joined = transactions.current(dataSource);
+        } catch (SQLException | RuntimeException e) {
+            throw new IdempotencyStoreException("idempotency store could not find the transaction to "
+                    + operation.name().toLowerCase(Locale.ROOT) + " " + key + " in: " + e, e);
+        }
+        if (joined.isEmpty()) {
+            return fenced(operation, key, owner, work);
+        }
+        return inTransaction(joined.get(), operation, key, owner, work);
+    }
+
+    /**
+     * Runs a fenced write on the caller's transaction. When it matches no row, or fails, the transaction is marked
+     * rollback-only: the rows the caller wrote in it must not commit without their recovery point, nor after another
+     * run took the key over.
+     */
+    private RenewResult inTransaction(TransactionalConnections.JoinedTransaction transaction, StoreOperation operation,
+            IdempotencyKey key, OwnerToken owner, SqlWork<RenewResult> work) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(owner, "owner");
+        String description = operation.name().toLowerCase(Locale.ROOT) + " " + key;
+        SqlDialect dialect = dialect();
+        try (transaction) {
+            RenewResult result;
+            try {
+                result = work.run(dialect, transaction.connection());
+            } catch (SQLException | RuntimeException e) {
+                transaction.setRollbackOnly();
+                throw e;
+            }
+            if (result instanceof RenewResult.OwnershipLost) {
+                transaction.setRollbackOnly();
+            }
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            throw new IdempotencyStoreException("idempotency store could not " + description + " in table " + tableName
+                    + " (" + dialect + ") within the caller's transaction: " + e.getMessage(), e);
+        }
     }
 
     @Override
     public Optional<IdempotencyRecord> find(IdempotencyKey key) {
         Objects.requireNonNull(key, "key");
         return run(StoreOperation.FIND, "find " + key, (dialect, connection) -> dialect.find(connection, tableName, key));
+    }
+
+    @Override
+    public InspectResult inspect(IdempotencyKey key) {
+        Objects.requireNonNull(key, "key");
+        return run(StoreOperation.FIND, "inspect " + key,
+                (dialect, connection) -> dialect.inspect(connection, tableName, key));
+    }
+
+    @Override
+    public DeleteResult deleteCompleted(IdempotencyKey key, OwnerToken owner) {
+        return fenced(StoreOperation.RELEASE, key, owner,
+                (dialect, connection) -> dialect.deleteCompleted(connection, tableName, key, owner));
+    }
+
+    @Override
+    public StatusCounts countByStatus() {
+        return run(StoreOperation.FIND, "count records by status",
+                (dialect, connection) -> dialect.countByStatus(connection, tableName));
     }
 
     @Override
@@ -348,6 +422,7 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
         private final DataSource dataSource;
         private String tableName = JdbcIdempotencySchema.DEFAULT_TABLE_NAME;
         private SqlDialect dialect;
+        private TransactionalConnections transactions = TransactionalConnections.NONE;
 
         private Builder(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -372,6 +447,16 @@ public final class JdbcIdempotencyStore implements IdempotencyStore {
          */
         public Builder dialect(SqlDialect dialect) {
             this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
+        }
+
+        /**
+         * How to find the caller's transaction, which checkpoints and renewals then join; see
+         * {@link TransactionalConnections}. Defaults to {@link TransactionalConnections#NONE}: every operation commits
+         * on its own connection.
+         */
+        public Builder transactionalConnections(TransactionalConnections transactions) {
+            this.transactions = Objects.requireNonNull(transactions, "transactions");
             return this;
         }
 

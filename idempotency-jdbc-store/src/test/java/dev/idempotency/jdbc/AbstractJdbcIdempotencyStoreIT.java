@@ -24,6 +24,8 @@ import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
@@ -44,6 +46,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -89,7 +93,57 @@ abstract class AbstractJdbcIdempotencyStoreIT extends IdempotencyStoreContractTe
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
-        return JdbcIdempotencyStore.builder(dataSource()).tableName(TABLE).dialect(dialect()).build();
+        return JdbcIdempotencyStore.builder(dataSource()).tableName(TABLE).dialect(dialect())
+                .transactionalConnections(transactions).build();
+    }
+
+    /** The business transactions of {@link CheckpointsInTransactions}, which the store under test joins. */
+    final ThreadBoundTransactions transactions = new ThreadBoundTransactions();
+
+    /** The contract's transactional cases, with a business table next to the store's. */
+    @Nested
+    class CheckpointsInTransactions extends TransactionalCheckpoints {
+
+        private static final String BUSINESS_TABLE = "checkpoint_business_row";
+
+        @BeforeEach
+        void createBusinessTable() throws SQLException {
+            try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute("CREATE TABLE IF NOT EXISTS " + BUSINESS_TABLE + " (id VARCHAR(64) PRIMARY KEY)");
+                if (!connection.getAutoCommit()) {
+                    connection.commit();
+                }
+            }
+        }
+
+        @Override
+        protected void inTransaction(Runnable work) {
+            transactions.run(dataSource(), work);
+        }
+
+        @Override
+        protected void insertBusinessRow(String id) {
+            try (PreparedStatement insert = transactions.connection()
+                    .prepareStatement("INSERT INTO " + BUSINESS_TABLE + " (id) VALUES (?)")) {
+                insert.setString(1, id);
+                insert.executeUpdate();
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        protected boolean businessRowCommitted(String id) {
+            try (Connection connection = dataSource().getConnection();
+                    PreparedStatement select = connection.prepareStatement("SELECT id FROM " + BUSINESS_TABLE + " WHERE id = ?")) {
+                select.setString(1, id);
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next();
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     static IdempotencyKey newKey() {

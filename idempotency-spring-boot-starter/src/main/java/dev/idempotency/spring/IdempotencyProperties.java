@@ -135,6 +135,8 @@ public class IdempotencyProperties {
 
     private final Jdbc jdbc = new Jdbc();
 
+    private final Redis redis = new Redis();
+
     private final Purge purge = new Purge();
 
     private final Memory memory = new Memory();
@@ -288,6 +290,11 @@ public class IdempotencyProperties {
 
     public Store getStore() {
         return store;
+    }
+
+    /** The Redis store. */
+    public Redis getRedis() {
+        return redis;
     }
 
     public Jdbc getJdbc() {
@@ -515,10 +522,18 @@ public class IdempotencyProperties {
 
     /** Which store to use. */
     public enum StoreType {
-        /** JDBC when the JDBC store is on the classpath and a DataSource exists, in-memory otherwise. */
+        /**
+         * JDBC when the JDBC store is on the classpath and a DataSource exists; else Redis when the Redis store is on the
+         * classpath and Boot's Lettuce connection factory exists; in-memory otherwise.
+         */
         AUTO,
         /** The JDBC store; startup fails when it cannot be created. */
         JDBC,
+        /**
+         * The Redis store, over the connection Boot configures from {@code spring.data.redis.*}, even when a DataSource
+         * exists; startup fails when it cannot be created.
+         */
+        REDIS,
         /** The in-memory store: one instance only, records lost on restart. */
         MEMORY
     }
@@ -526,7 +541,7 @@ public class IdempotencyProperties {
     /** Store selection. */
     public static class Store {
 
-        /** Which store backs the engine: {@code auto}, {@code jdbc} or {@code memory}. */
+        /** Which store backs the engine: {@code auto}, {@code jdbc}, {@code redis} or {@code memory}. */
         private StoreType type = StoreType.AUTO;
 
         public StoreType getType() {
@@ -636,6 +651,69 @@ public class IdempotencyProperties {
 
         public void setBatchSize(int batchSize) {
             this.batchSize = batchSize;
+        }
+    }
+
+    /**
+     * The Redis store. Its connection comes from Boot's {@code spring.data.redis.*} settings (standalone, Sentinel or
+     * cluster): the store opens one connection of its own, with a byte codec, on the client Boot's Lettuce connection
+     * factory built. Redis expires records itself, so the purge job does not run with this store.
+     */
+    public static class Redis {
+
+        /**
+         * What every record key starts with, to keep the store's keys apart from the application's own. Must not
+         * contain braces: each record's identity is a hash tag of its own, so records spread over a cluster's slots.
+         */
+        private String keyPrefix = "idempotency:";
+
+        /**
+         * How long one store command may take before the request fails closed (503 {@code store-unavailable}). It
+         * applies to the store's own connection only; while Redis cannot be reached, commands wait for a reconnect up to
+         * this long, unless the client rejects them at once.
+         */
+        private Duration commandTimeout = Duration.ofSeconds(5);
+
+        /**
+         * After each write (a claim that acquires, a completion, a release, a renewal, a checkpoint), wait with
+         * {@code WAIT} until this many replicas acknowledged it, so that a failover to one of them cannot lose it. The
+         * request fails closed when fewer acknowledge within {@code wait-timeout}. 0 waits for none.
+         */
+        private int waitReplicas = 0;
+
+        /** How long to wait for {@code wait-replicas} replicas before failing the request. */
+        private Duration waitTimeout = Duration.ofSeconds(1);
+
+        public String getKeyPrefix() {
+            return keyPrefix;
+        }
+
+        public void setKeyPrefix(String keyPrefix) {
+            this.keyPrefix = keyPrefix;
+        }
+
+        public Duration getCommandTimeout() {
+            return commandTimeout;
+        }
+
+        public void setCommandTimeout(Duration commandTimeout) {
+            this.commandTimeout = commandTimeout;
+        }
+
+        public int getWaitReplicas() {
+            return waitReplicas;
+        }
+
+        public void setWaitReplicas(int waitReplicas) {
+            this.waitReplicas = waitReplicas;
+        }
+
+        public Duration getWaitTimeout() {
+            return waitTimeout;
+        }
+
+        public void setWaitTimeout(Duration waitTimeout) {
+            this.waitTimeout = waitTimeout;
         }
     }
 

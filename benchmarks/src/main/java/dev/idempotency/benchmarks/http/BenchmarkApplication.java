@@ -3,6 +3,8 @@ package dev.idempotency.benchmarks.http;
 import dev.idempotency.benchmarks.CountingDataSource;
 import dev.idempotency.spring.Idempotent;
 import dev.idempotency.spring.IdempotencyScope;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
@@ -69,6 +71,27 @@ public class BenchmarkApplication {
         @Idempotent(scope = IdempotencyScope.GLOBAL)
         String idempotent(@RequestBody(required = false) String body) {
             return RESPONSE;
+        }
+
+        /**
+         * Bytes allocated so far by every live thread of the application (Tomcat's workers, the heartbeat
+         * scheduler, ...). {@code http.sh} reads it before and after a wrk run and divides the difference by the
+         * requests wrk completed: the allocation per request, from the JVM's own per-thread counters rather than from
+         * samples. Tomcat keeps its worker threads, so their counts are not lost between the two reads.
+         */
+        @GetMapping("/bench/allocated")
+        long allocated() {
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            if (!(threads instanceof com.sun.management.ThreadMXBean counting)) {
+                return -1;
+            }
+            long total = 0;
+            for (long bytes : counting.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+                if (bytes > 0) {
+                    total += bytes;
+                }
+            }
+            return total;
         }
 
         @GetMapping("/bench/jdbc")

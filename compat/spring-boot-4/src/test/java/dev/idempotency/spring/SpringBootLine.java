@@ -1,6 +1,7 @@
 package dev.idempotency.spring;
 
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 import org.springframework.boot.jdbc.DataSourceBuilder;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
@@ -18,6 +19,8 @@ public final class SpringBootLine {
     public static final String NAME = "Spring Boot 4";
 
     public static final Class<?> DATA_SOURCE_AUTO_CONFIGURATION = DataSourceAutoConfiguration.class;
+
+    public static final Class<?> DATA_REDIS_AUTO_CONFIGURATION = DataRedisAutoConfiguration.class;
 
     public static final Class<?> FLYWAY_AUTO_CONFIGURATION = FlywayAutoConfiguration.class;
 

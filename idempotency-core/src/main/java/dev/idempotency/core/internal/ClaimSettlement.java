@@ -32,6 +32,9 @@ import java.util.function.LongSupplier;
  */
 public final class ClaimSettlement {
 
+    /** The shortest lease a store accepts: a record released with it is free for a takeover on the next claim. */
+    private static final Duration LEASE_ENDING_AT_ONCE = Duration.ofMillis(1);
+
     /** Logs under the engine's name: these are the engine's messages, and logging is configured for it. */
     private static final System.Logger LOG = System.getLogger("dev.idempotency.core.IdempotencyEngine");
     private static final long FIRST_RETRY_MILLIS = 50;
@@ -75,20 +78,36 @@ public final class ClaimSettlement {
                 e -> logStoreFailure("Could not store the result for " + key + "; the key stays in progress until its lease expires", e));
     }
 
-    /** Releases the key after work whose result is not stored: {@link Completion#RELEASED} or as {@link #complete}. */
-    public Completion release(IdempotencyKey key, OwnerToken owner, long leaseDeadlineNanos) {
-        return settle(StoreOperation.RELEASE, key, leaseDeadlineNanos, Completion.RELEASED,
-                () -> store.release(key, owner) instanceof ReleaseResult.OwnershipLost,
+    /**
+     * Releases the key after work whose result is not stored: {@link Completion#RELEASED} or as {@link #complete}.
+     *
+     * @param keepRecoveryPoint the work recorded a recovery point, or resumed from one: the record is kept with a lease
+     *     that ends at once instead of being deleted, so the next retry takes it over and resumes there rather than
+     *     repeating phases that committed
+     */
+    public Completion release(IdempotencyKey key, OwnerToken owner, boolean keepRecoveryPoint, long leaseDeadlineNanos) {
+        return settle(keepRecoveryPoint ? StoreOperation.RENEW : StoreOperation.RELEASE, key, leaseDeadlineNanos,
+                Completion.RELEASED, () -> releaseOnce(key, owner, keepRecoveryPoint),
                 e -> logStoreFailure("Could not release " + key + "; the key stays in progress until its lease expires", e));
     }
 
     /**
-     * Releases the key after the work threw {@code failure}. A release that still fails is not logged: its error is
-     * added to {@code failure} as a suppressed exception, since the work's own failure is what the caller must see.
+     * Releases the key after the work threw {@code failure}, as {@link #release}. A release that still fails is not
+     * logged: its error is added to {@code failure} as a suppressed exception, since the work's own failure is what
+     * the caller must see.
      */
-    public Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, Throwable failure, long leaseDeadlineNanos) {
-        return settle(StoreOperation.RELEASE, key, leaseDeadlineNanos, Completion.RELEASED,
-                () -> store.release(key, owner) instanceof ReleaseResult.OwnershipLost, failure::addSuppressed);
+    public Completion releaseAfterFailure(IdempotencyKey key, OwnerToken owner, boolean keepRecoveryPoint,
+            Throwable failure, long leaseDeadlineNanos) {
+        return settle(keepRecoveryPoint ? StoreOperation.RENEW : StoreOperation.RELEASE, key, leaseDeadlineNanos,
+                Completion.RELEASED, () -> releaseOnce(key, owner, keepRecoveryPoint), failure::addSuppressed);
+    }
+
+    /** One fenced release; {@code true} when the key was found taken over. */
+    private boolean releaseOnce(IdempotencyKey key, OwnerToken owner, boolean keepRecoveryPoint) {
+        if (keepRecoveryPoint) {
+            return store.renew(key, owner, LEASE_ENDING_AT_ONCE) instanceof RenewResult.OwnershipLost;
+        }
+        return store.release(key, owner) instanceof ReleaseResult.OwnershipLost;
     }
 
     /** A fenced lease renewal, for the claim's heartbeat. */

@@ -21,7 +21,10 @@ import java.util.Optional;
  *   <li><b>Exact round trip.</b> A stored response comes back with the same status, header names, values and order,
  *       and body bytes.</li>
  * </ul>
- * Implementations are thread-safe. Failures to reach the backing system surface as
+ * The operator's methods ({@link #inspect}, {@link #deleteCompleted}, {@link #countByStatus}) have defaults that
+ * answer "unsupported"; the engine never calls them, so a store may leave them out.
+ *
+ * <p>Implementations are thread-safe. Failures to reach the backing system surface as
  * {@link IdempotencyStoreException}.
  */
 public interface IdempotencyStore {
@@ -67,4 +70,38 @@ public interface IdempotencyStore {
      * callers may run it repeatedly while traffic flows.
      */
     PurgeResult purgeExpired(int batchSize);
+
+    /**
+     * Reads a record that has not expired together with the store's clock, for operators: whether an in-progress
+     * record's lease has run out is only known on the clock that measures it. One read; changes nothing.
+     *
+     * @return {@link InspectResult.Found}, {@link InspectResult.NotFound}, or {@link InspectResult.Unsupported} (the
+     *     default) when the store does not offer it
+     */
+    default InspectResult inspect(IdempotencyKey key) {
+        return new InspectResult.Unsupported();
+    }
+
+    /**
+     * Deletes a completed record, for operators who want a key to run afresh (after refunding a charge, say). Fenced
+     * like every write: it deletes only a completed record that still carries {@code owner}, the token the operator
+     * read, so a record claimed and completed afresh since then is never deleted. One atomic step.
+     *
+     * @return {@link DeleteResult.Deleted}, {@link DeleteResult.NotDeleted}, or {@link DeleteResult.Unsupported} (the
+     *     default) when the store does not offer it
+     */
+    default DeleteResult deleteCompleted(IdempotencyKey key, OwnerToken owner) {
+        return new DeleteResult.Unsupported();
+    }
+
+    /**
+     * Counts the records that have not expired by status, for operators and dashboards, in one read on the store's
+     * clock. Implement it only when the store can count without reading every record into memory; callers ask
+     * rarely (on demand, not per request).
+     *
+     * @return {@link StatusCounts.Counted}, or {@link StatusCounts.Unsupported} (the default)
+     */
+    default StatusCounts countByStatus() {
+        return new StatusCounts.Unsupported();
+    }
 }

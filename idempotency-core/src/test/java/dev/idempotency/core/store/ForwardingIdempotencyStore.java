@@ -50,4 +50,19 @@ public class ForwardingIdempotencyStore implements IdempotencyStore {
     public PurgeResult purgeExpired(int batchSize) {
         return delegate.purgeExpired(batchSize);
     }
+
+    @Override
+    public InspectResult inspect(IdempotencyKey key) {
+        return delegate.inspect(key);
+    }
+
+    @Override
+    public DeleteResult deleteCompleted(IdempotencyKey key, OwnerToken owner) {
+        return delegate.deleteCompleted(key, owner);
+    }
+
+    @Override
+    public StatusCounts countByStatus() {
+        return delegate.countByStatus();
+    }
 }

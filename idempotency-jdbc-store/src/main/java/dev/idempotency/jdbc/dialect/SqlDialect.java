@@ -6,6 +6,9 @@ import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.DeleteResult;
+import dev.idempotency.core.store.InspectResult;
+import dev.idempotency.core.store.StatusCounts;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.OwnerToken;
@@ -231,6 +234,58 @@ public abstract class SqlDialect {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(readRecord(rs)) : Optional.empty();
             }
+        }
+    }
+
+    /**
+     * Reads a record whose TTL has not passed together with the database clock, in one statement, so that whether its
+     * lease expired is judged on the clock that set it.
+     */
+    public InspectResult inspect(Connection connection, String table, IdempotencyKey key) throws SQLException {
+        String select = sql("SELECT " + COLUMNS + ", {now} AS db_now" + """
+
+                  FROM {table}
+                 WHERE scope = ? AND idempotency_key = ? AND expires_at > {now}""", table);
+        try (PreparedStatement ps = connection.prepareStatement(select)) {
+            ps.setString(1, key.scope());
+            ps.setString(2, key.key());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new InspectResult.Found(readRecord(rs), readInstant(rs, "db_now"))
+                        : new InspectResult.NotFound();
+            }
+        }
+    }
+
+    /** Deletes a completed record, fenced by the owner token, in one statement. */
+    public DeleteResult deleteCompleted(Connection connection, String table, IdempotencyKey key, OwnerToken owner)
+            throws SQLException {
+        String delete = sql("""
+                DELETE FROM {table}
+                 WHERE scope = ? AND idempotency_key = ? AND owner_token = ? AND status = 'COMPLETED'""", table);
+        try (PreparedStatement ps = connection.prepareStatement(delete)) {
+            ps.setString(1, key.scope());
+            ps.setString(2, key.key());
+            ps.setString(3, owner.value());
+            return ps.executeUpdate() == 0 ? new DeleteResult.NotDeleted() : new DeleteResult.Deleted();
+        }
+    }
+
+    /**
+     * Counts the records whose TTL has not passed by status, in one statement on the database clock, without locking
+     * a row. It visits every live record (found through the expiry index), so it is for operators asking on demand,
+     * not for every request.
+     */
+    public StatusCounts countByStatus(Connection connection, String table) throws SQLException {
+        String count = sql("""
+                SELECT COUNT(CASE WHEN status = 'IN_PROGRESS' THEN 1 END) AS in_progress,
+                       COUNT(CASE WHEN status = 'IN_PROGRESS' AND lease_expires_at <= {now} THEN 1 END) AS lease_expired,
+                       COUNT(CASE WHEN status = 'COMPLETED' THEN 1 END) AS completed
+                  FROM {table}
+                 WHERE expires_at > {now}""", table);
+        try (PreparedStatement ps = connection.prepareStatement(count);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return new StatusCounts.Counted(rs.getLong("in_progress"), rs.getLong("lease_expired"), rs.getLong("completed"));
         }
     }
 

@@ -23,7 +23,8 @@ import org.springframework.core.env.Environment;
  * (metrics among them); and the {@link IdempotencyEngineLifecycle} that stops it gracefully within
  * {@code spring.lifecycle.timeout-per-shutdown-phase}.
  */
-@AutoConfiguration(after = {IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyInMemoryStoreAutoConfiguration.class})
+@AutoConfiguration(after = {IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyRedisStoreAutoConfiguration.class,
+        IdempotencyInMemoryStoreAutoConfiguration.class})
 @ConditionalOnIdempotencyEnabled
 @EnableConfigurationProperties(IdempotencyProperties.class)
 public class IdempotencyAutoConfiguration {

@@ -21,7 +21,7 @@ import org.springframework.util.ClassUtils;
  * shared between instances nor kept across restarts. It holds at most {@code idempotency.memory.max-records}
  * records.
  */
-@AutoConfiguration(after = IdempotencyJdbcStoreAutoConfiguration.class)
+@AutoConfiguration(after = {IdempotencyJdbcStoreAutoConfiguration.class, IdempotencyRedisStoreAutoConfiguration.class})
 @ConditionalOnIdempotencyEnabled
 @Conditional(OnStoreTypeCondition.Memory.class)
 @EnableConfigurationProperties(IdempotencyProperties.class)

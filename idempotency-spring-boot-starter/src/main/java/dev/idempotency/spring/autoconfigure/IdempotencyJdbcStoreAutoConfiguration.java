@@ -6,6 +6,7 @@ import dev.idempotency.spring.IdempotencyDataSource;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.jdbc.IdempotencySchemaInitializer;
 import dev.idempotency.spring.jdbc.IdempotencySchemaInitializer.MigrationSetup;
+import dev.idempotency.spring.jdbc.SpringTransactionalConnections;
 import dev.idempotency.spring.jdbc.StorePoolTimeoutCheck;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -65,14 +66,29 @@ public class IdempotencyJdbcStoreAutoConfiguration {
         // The table must exist before the store first touches it.
         schemaInitializer.ifAvailable(initializer -> {});
         DataSource storeDataSource = storeDataSource(dataSource, idempotencyDataSource);
+        if (SPRING_JDBC_PRESENT) {
+            storeDataSource = SpringTransactionalConnections.withoutTransactionProxy(storeDataSource);
+        }
         StorePoolTimeoutCheck.warnIfRenewalsCanWaitForTheLease(storeDataSource, properties.getLease());
-        JdbcIdempotencyStore store = JdbcIdempotencyStore.builder(storeDataSource).tableName(properties.getJdbc().getTableName()).build();
+        JdbcIdempotencyStore.Builder builder = JdbcIdempotencyStore.builder(storeDataSource).tableName(properties.getJdbc().getTableName());
+        if (SPRING_JDBC_PRESENT) {
+            builder.transactionalConnections(new SpringTransactionalConnections());
+        }
+        JdbcIdempotencyStore store = builder.build();
         if (properties.getJdbc().isValidateSchema()) {
             // The schema check connected already; detecting the dialect now lets the startup line name it.
             store.dialect();
         }
         return store;
     }
+
+    /**
+     * With spring-jdbc present, the store takes the pool behind a {@code TransactionAwareDataSourceProxy} (or fails the
+     * startup when the proxy cannot be taken off), and its checkpoints join Spring-managed transactions on that pool.
+     * The classes that need spring-jdbc are only touched then.
+     */
+    private static final boolean SPRING_JDBC_PRESENT = ClassUtils.isPresent(
+            "org.springframework.jdbc.datasource.DataSourceUtils", IdempotencyJdbcStoreAutoConfiguration.class.getClassLoader());
 
     /** Which migration tool runs, and whether the Flyway locations name the shipped migration. */
     static MigrationSetup migrationSetup(ListableBeanFactory beanFactory, Environment environment) {

@@ -10,7 +10,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 
-/** The background purge of expired records, unless {@code idempotency.purge.enabled=false}. */
+/**
+ * The background purge of expired records, unless {@code idempotency.purge.enabled=false} or the store is the Redis
+ * store, whose records Redis expires itself.
+ */
 @AutoConfiguration(after = IdempotencyAutoConfiguration.class)
 @ConditionalOnIdempotencyEnabled
 @ConditionalOnBean(IdempotencyEngine.class)
@@ -19,7 +22,8 @@ import org.springframework.context.annotation.Bean;
 public class IdempotencyPurgeAutoConfiguration {
 
     @Bean
-    @ConditionalOnMissingBean
+    // A store whose records Redis expires has nothing to purge.
+    @ConditionalOnMissingBean(value = IdempotencyPurgeJob.class, type = "dev.idempotency.redis.RedisIdempotencyStore")
     public IdempotencyPurgeJob idempotencyPurgeJob(IdempotencyEngine engine, IdempotencyProperties properties) {
         IdempotencyProperties.Purge purge = properties.getPurge();
         return new IdempotencyPurgeJob(engine, purge.getInitialDelay(), purge.getInterval(), purge.getBatchSize());

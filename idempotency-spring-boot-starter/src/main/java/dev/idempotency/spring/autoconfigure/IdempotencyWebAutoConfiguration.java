@@ -6,9 +6,13 @@ import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
 import dev.idempotency.spring.PrincipalScopeResolver;
+import dev.idempotency.spring.observation.IdempotencyObservations;
 import dev.idempotency.spring.web.AsyncWorkInterceptor;
+import dev.idempotency.spring.web.IdempotencyContextArgumentResolver;
 import dev.idempotency.spring.web.IdempotencyFilter;
 import dev.idempotency.spring.web.IdempotentHandlerResolver;
+import dev.idempotency.spring.web.ResolvedHandlerMapping;
+import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -19,6 +23,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.servlet.HandlerMapping;
 import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
@@ -60,6 +65,13 @@ public class IdempotencyWebAutoConfiguration {
         return new IdempotentHandlerResolver(context);
     }
 
+    /** Lets the dispatcher take the filter's handler lookup instead of repeating it. */
+    @Bean
+    @ConditionalOnMissingBean
+    public ResolvedHandlerMapping idempotencyResolvedHandlerMapping() {
+        return new ResolvedHandlerMapping();
+    }
+
     /** Tells the filter when a {@code Callable} handler's work really ends, which may be after its request timed out. */
     @Bean
     @ConditionalOnMissingBean
@@ -80,10 +92,30 @@ public class IdempotencyWebAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    public IdempotencyContextArgumentResolver idempotencyContextArgumentResolver() {
+        return new IdempotencyContextArgumentResolver();
+    }
+
+    /** Lets an {@code @Idempotent} handler method declare an {@code IdempotencyContext} parameter. */
+    @Bean
+    @ConditionalOnMissingBean(name = "idempotencyContextArgumentConfigurer")
+    public WebMvcConfigurer idempotencyContextArgumentConfigurer(IdempotencyContextArgumentResolver resolver) {
+        return new WebMvcConfigurer() {
+            @Override
+            public void addArgumentResolvers(List<HandlerMethodArgumentResolver> resolvers) {
+                resolvers.add(resolver);
+            }
+        };
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
     public IdempotencyFilter idempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
             IdempotentHandlerResolver handlerResolver, @DefaultIdempotencyScopeResolver IdempotencyScopeResolver scopeResolver,
-            ObjectProvider<IdempotencyWebListener> listeners, ApplicationContext context) {
+            ObjectProvider<IdempotencyWebListener> listeners, ObjectProvider<IdempotencyObservations> observations,
+            ApplicationContext context) {
         return new IdempotencyFilter(engine, properties, handlerResolver, scopeResolver,
-                name -> context.getBean(name, IdempotencyScopeResolver.class), listeners.orderedStream().toList());
+                name -> context.getBean(name, IdempotencyScopeResolver.class), listeners.orderedStream().toList(),
+                observations.getIfAvailable(IdempotencyObservations::noop));
     }
 }

@@ -33,6 +33,12 @@ abstract class OnStoreTypeCondition extends SpringBootCondition {
         }
     }
 
+    static final class Redis extends OnStoreTypeCondition {
+        Redis() {
+            super(StoreType.REDIS);
+        }
+    }
+
     static final class Memory extends OnStoreTypeCondition {
         Memory() {
             super(StoreType.MEMORY);

@@ -23,6 +23,8 @@ import org.springframework.web.context.request.async.CallableProcessingIntercept
 public final class AsyncWorkInterceptor implements CallableProcessingInterceptor {
 
     private final ThreadLocal<HandlerRun> running = new ThreadLocal<>();
+    /** The run's observation scope and MDC entries on the task's thread, removed when the task ends. */
+    private final ThreadLocal<HandlerRun.ThreadContext> entered = new ThreadLocal<>();
 
     @Override
     public <T> void preProcess(NativeWebRequest request, Callable<T> task) {
@@ -34,6 +36,7 @@ public final class AsyncWorkInterceptor implements CallableProcessingInterceptor
                         + "ended and its key was released; it is not run");
             }
             running.set(run);
+            entered.set(run.enterThread());
         }
     }
 
@@ -49,6 +52,11 @@ public final class AsyncWorkInterceptor implements CallableProcessingInterceptor
     public <T> void postProcess(NativeWebRequest request, Callable<T> task, Object concurrentResult) {
         HandlerRun run = running.get();
         running.remove();
+        HandlerRun.ThreadContext context = entered.get();
+        entered.remove();
+        if (context != null) {
+            context.close();
+        }
         if (run != null) {
             run.workEnded(concurrentResult);
         }

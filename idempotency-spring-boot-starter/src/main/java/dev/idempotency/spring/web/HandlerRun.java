@@ -1,9 +1,13 @@
 package dev.idempotency.spring.web;
 
 import dev.idempotency.core.ActiveClaim;
+import dev.idempotency.core.IdempotencyContext;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.spring.NotReplayableReason;
+import dev.idempotency.spring.observation.IdempotencyObservations.CompletionOutcome;
+import dev.idempotency.spring.observation.IdempotencyObservations.RunObservation;
+import io.micrometer.observation.Observation;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
@@ -61,6 +65,7 @@ final class HandlerRun implements AsyncListener {
 
     private final IdempotencyKey key;
     private final ActiveClaim<HttpResult> claim;
+    private final RunObservation observation;
     private final CapturingResponse capture;
     private final ResponseReplayer replayer;
     private final Settled report;
@@ -93,10 +98,11 @@ final class HandlerRun implements AsyncListener {
         void settled(IdempotencyOutcome.Executed<HttpResult> executed, Duration elapsed);
     }
 
-    HandlerRun(IdempotencyKey key, ActiveClaim<HttpResult> claim, CapturingResponse capture, ResponseReplayer replayer,
-            Settled report) {
+    HandlerRun(IdempotencyKey key, ActiveClaim<HttpResult> claim, RunObservation observation, CapturingResponse capture,
+            ResponseReplayer replayer, Settled report) {
         this.key = key;
         this.claim = claim;
+        this.observation = observation;
         this.capture = capture;
         this.replayer = replayer;
         this.report = report;
@@ -104,6 +110,30 @@ final class HandlerRun implements AsyncListener {
 
     IdempotencyKey key() {
         return key;
+    }
+
+    /**
+     * Makes this run the current observation and puts its key hash and claim outcome into the MDC, on the calling
+     * thread, until the returned context is closed: around each part of the handler, on whichever thread runs it.
+     */
+    ThreadContext enterThread() {
+        Observation.Scope scope = observation.openScope();
+        LogContext logContext = LogContext.put(observation.keyHash(), observation.outcome().tagValue());
+        return new ThreadContext(scope, logContext);
+    }
+
+    /** What {@link #enterThread} put on a thread, removed again by {@link #close}. */
+    record ThreadContext(Observation.Scope scope, LogContext logContext) implements AutoCloseable {
+        @Override
+        public void close() {
+            logContext.close();
+            scope.close();
+        }
+    }
+
+    /** What the handler may know and do about its key; see {@link IdempotencyContextArgumentResolver}. */
+    IdempotencyContext context() {
+        return claim;
     }
 
     /** The handler returned on the servlet thread without starting asynchronous processing. */
@@ -157,7 +187,7 @@ final class HandlerRun implements AsyncListener {
             timeoutDispatch(request, response, chain);
             return;
         }
-        try {
+        try (ThreadContext context = enterThread()) {
             chain.doFilter(request, response);
         } catch (IOException | ServletException | RuntimeException | Error e) {
             if (!streaming && !request.isAsyncStarted()) {
@@ -341,7 +371,15 @@ final class HandlerRun implements AsyncListener {
         if (!startSettling()) {
             return;
         }
-        claim.abandon(failure);
+        observation.handlerFailed(failure);
+        Observation completion = observation.completionStarted();
+        try {
+            claim.abandon(failure);
+        } catch (RuntimeException | Error e) {
+            observation.settlingFailed(completion, e);
+            throw e;
+        }
+        observation.settled(completion, claim.ownershipLost() ? CompletionOutcome.OWNERSHIP_LOST : CompletionOutcome.RELEASED);
     }
 
     private void limitReached() {
@@ -366,10 +404,20 @@ final class HandlerRun implements AsyncListener {
         if (!startSettling()) {
             return;
         }
+        Observation completion = observation.completionStarted();
+        IdempotencyOutcome.Executed<HttpResult> executed;
         try {
-            report.settled(claim.finish(result), Duration.ofNanos(System.nanoTime() - startNanos));
+            executed = claim.finish(result);
         } catch (RuntimeException | Error e) {
+            observation.settlingFailed(completion, e);
             log.warn("Settling the claim on " + key + " failed", e);
+            return;
+        }
+        observation.settled(completion, completionOutcome(executed));
+        try {
+            report.settled(executed, Duration.ofNanos(System.nanoTime() - startNanos));
+        } catch (RuntimeException | Error e) {
+            log.warn("Reporting the settled claim on " + key + " failed", e);
         }
     }
 
@@ -381,6 +429,15 @@ final class HandlerRun implements AsyncListener {
         if (limit != null) {
             limit.cancel(false);
         }
+    }
+
+    private static CompletionOutcome completionOutcome(IdempotencyOutcome.Executed<HttpResult> executed) {
+        return switch (executed.completion()) {
+            case STORED -> executed.result().replayable() ? CompletionOutcome.STORED : CompletionOutcome.NOT_REPLAYABLE;
+            case RELEASED -> CompletionOutcome.RELEASED;
+            case OWNERSHIP_LOST -> CompletionOutcome.OWNERSHIP_LOST;
+            case STORE_FAILED -> CompletionOutcome.STORE_FAILED;
+        };
     }
 
     /** The response of what the handler returned, as captured. */

@@ -5,6 +5,7 @@ import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.NotReplayableReason;
+import dev.idempotency.spring.observation.IdempotencyObservations.RunObservation;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -46,7 +47,7 @@ final class HandlerRunner {
     }
 
     /** Runs the handler on this thread; {@code wrappedRequest} is the request as fingerprinted. */
-    void run(ActiveClaim<HttpResult> claim, Method handler, HttpServletRequest wrappedRequest,
+    void run(ActiveClaim<HttpResult> claim, RunObservation observation, Method handler, HttpServletRequest wrappedRequest,
             HttpServletResponse response, FilterChain chain) throws IOException, ServletException {
         IdempotencyKey key = claim.key();
         if (log.isDebugEnabled()) {
@@ -54,14 +55,14 @@ final class HandlerRunner {
         }
         CapturingResponse capture = new CapturingResponse(response,
                 (int) Math.min(Integer.MAX_VALUE, properties.getMaxResponseSize().toBytes()));
-        HandlerRun run = new HandlerRun(key, claim, capture, replayer, (executed, elapsed) -> {
+        HandlerRun run = new HandlerRun(key, claim, observation, capture, replayer, (executed, elapsed) -> {
             if (executed.result().replayable() || executed.result().notReplayable() != NotReplayableReason.OUTCOME_UNKNOWN) {
                 retryAfter.record(handler, elapsed);
             }
             reportExecuted(key, executed);
         });
         wrappedRequest.setAttribute(HandlerRun.ATTRIBUTE, run);
-        try {
+        try (HandlerRun.ThreadContext context = run.enterThread()) {
             chain.doFilter(wrappedRequest, capture);
         } catch (IOException | ServletException | RuntimeException | Error e) {
             if (wrappedRequest.isAsyncStarted()) {

@@ -17,6 +17,9 @@ import dev.idempotency.spring.IdempotencyProblem;
 import dev.idempotency.spring.IdempotencyProperties;
 import dev.idempotency.spring.IdempotencyScopeResolver;
 import dev.idempotency.spring.IdempotencyWebListener;
+import dev.idempotency.spring.observation.IdempotencyObservations;
+import dev.idempotency.spring.observation.IdempotencyObservations.ClaimObservation;
+import dev.idempotency.spring.observation.IdempotencyObservations.ClaimOutcome;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -113,11 +116,24 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     private final ProblemAnswers problems;
     private final StackTraceThrottle storeFailures = new StackTraceThrottle(Duration.ofMinutes(1));
     private final HandlerRunner runner;
+    private final IdempotencyObservations observations;
 
     public IdempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
             IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
             Function<String, IdempotencyScopeResolver> namedScopeResolvers, List<IdempotencyWebListener> listeners) {
+        this(engine, properties, handlerResolver, scopeResolver, namedScopeResolvers, listeners,
+                IdempotencyObservations.noop());
+    }
+
+    /**
+     * @param observations the observations of each claim, handler run and completion ({@link IdempotencyObservations})
+     */
+    public IdempotencyFilter(IdempotencyEngine engine, IdempotencyProperties properties,
+            IdempotentHandlerResolver handlerResolver, IdempotencyScopeResolver scopeResolver,
+            Function<String, IdempotencyScopeResolver> namedScopeResolvers, List<IdempotencyWebListener> listeners,
+            IdempotencyObservations observations) {
         this.engine = engine;
+        this.observations = observations;
         this.properties = properties;
         this.handlerResolver = handlerResolver;
         this.listeners = new WebListeners(listeners);
@@ -220,13 +236,16 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
             throws IOException, ServletException {
         IdempotencyKey key = idempotentRequest.key();
         IdempotencyClaim<HttpResult> claim;
+        ClaimObservation observation = observations.claimStarted(key);
         try {
             claim = engine.begin(idempotentRequest, HttpResult.CODEC, outcomePolicy);
         } catch (IdempotencyStoreException e) {
+            observation.failed(ClaimOutcome.STORE_ERROR, e);
             // 8. Thrown only when nothing is known about the key: the one case fail-open may run the handler.
             storeUnavailable(key, e, wrappedRequest, request, response, chain);
             return;
         } catch (IdempotencyEngineClosedException e) {
+            observation.failed(ClaimOutcome.SHUTTING_DOWN, e);
             // The application is stopping: refused even with fail-open, which is for store outages only.
             log.info("Refused " + key + ": the application is shutting down");
             listeners.notify(listener -> listener.storeUnavailable(false));
@@ -235,8 +254,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         }
         if (claim instanceof ActiveClaim<HttpResult> active) { // 6.
             wrappedRequest.setAttribute(KEY_ATTRIBUTE, active.key());
-            runner.run(active, handler, wrappedRequest, response, chain);
+            runner.run(active, observation.acquired(active.isTakeover() ? ClaimOutcome.TAKEOVER : ClaimOutcome.ACQUIRED),
+                    handler, wrappedRequest, response, chain);
         } else if (claim instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) { // 7.
+            observation.ended(ClaimOutcome.REPLAYED);
             if (log.isDebugEnabled()) {
                 log.debug("Replaying the stored response for " + key);
             }
@@ -247,11 +268,13 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
                 replayer.replayNotReplayable(stored, problems.responseNotReplayable(stored, request), response);
             }
         } else if (claim instanceof IdempotencyOutcome.InProgress<HttpResult> inProgress) {
+            observation.ended(ClaimOutcome.IN_PROGRESS);
             if (log.isDebugEnabled()) {
                 log.debug("Rejected " + key + ": a request with this key is still running");
             }
             problems.keyInUse(retryAfter.seconds(handler, inProgress.retryAfter()), request, response);
         } else if (claim instanceof IdempotencyOutcome.FingerprintMismatch<HttpResult>) {
+            observation.ended(ClaimOutcome.MISMATCH);
             log.info("Rejected " + key + ": the key was used before for a different request");
             problems.keyReused(request, response);
         }

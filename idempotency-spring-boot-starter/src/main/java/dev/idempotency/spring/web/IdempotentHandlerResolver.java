@@ -20,6 +20,7 @@ import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextRefreshedEvent;
+import org.springframework.core.MethodParameter;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 import org.springframework.web.method.HandlerMethod;
@@ -37,7 +38,9 @@ import org.springframework.web.util.ServletRequestPathUtils;
  * {@code DispatcherServlet} will, so the decision follows the real routing rather than a URL pattern list.
  *
  * <p>Lookups run on a view of the request with private attributes: the mappings record matched patterns and path
- * variables as request attributes, and those must not leak into the real dispatch.
+ * variables as request attributes, and those must not leak into a dispatch that may go elsewhere. The lookup is left
+ * on the request for {@link ResolvedHandlerMapping}, which hands it to the {@code DispatcherServlet} with those
+ * attributes when the dispatch is the one it was made for.
  */
 public class IdempotentHandlerResolver implements ApplicationListener<ContextRefreshedEvent> {
 
@@ -95,6 +98,9 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
             if (chain == null) {
                 continue;
             }
+            // The dispatcher takes this lookup instead of repeating it (ResolvedHandlerMapping).
+            request.setAttribute(ResolvedHandlerMapping.ATTRIBUTE, new ResolvedHandlerMapping.Resolved(chain,
+                    probe.attributes, probe.removed, request.getMethod(), request.getRequestURI()));
             Object pattern = probe.getAttribute(HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE);
             if (chain.getHandler() instanceof HandlerMethod handlerMethod) {
                 HandlerInfo info = annotations.computeIfAbsent(
@@ -150,6 +156,13 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
             annotation = AnnotatedElementUtils.findMergedAnnotation(handler.beanType(), Idempotent.class);
         }
         if (annotation == null) {
+            for (int i = 0; i < handler.method().getParameterCount(); i++) {
+                if (IdempotencyContextArgumentResolver.declaresContext(new MethodParameter(handler.method(), i))) {
+                    throw new IllegalStateException(handler.beanType().getName() + "." + handler.method().getName()
+                            + "() declares an IdempotencyContext parameter but is not @Idempotent: no key is ever claimed "
+                            + "for it. Annotate the method (or its controller) with @Idempotent, or remove the parameter");
+                }
+            }
             return NOT_IDEMPOTENT;
         }
         for (String header : annotation.fingerprintHeaders()) {
@@ -187,6 +200,7 @@ public class IdempotentHandlerResolver implements ApplicationListener<ContextRef
         List<HandlerMapping> result = mappings;
         if (result == null) {
             result = new ArrayList<>(BeanFactoryUtils.beansOfTypeIncludingAncestors(context, HandlerMapping.class, true, false).values());
+            result.removeIf(ResolvedHandlerMapping.class::isInstance);
             AnnotationAwareOrderComparator.sort(result);
             mappings = result;
         }

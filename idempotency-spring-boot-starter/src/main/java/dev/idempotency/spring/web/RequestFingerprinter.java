@@ -234,9 +234,20 @@ final class RequestFingerprinter {
 
     private byte[] readBody(HttpServletRequest request) throws IOException, RequestRejectedException {
         checkDeclaredLength(request);
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Math.max(request.getContentLength(), 0), maxRequestSize));
-        byte[] chunk = new byte[8192];
+        long declared = request.getContentLengthLong();
         try (InputStream in = request.getInputStream()) {
+            // Nearly every body declares its length (checked against the limit above): read it into one array of that
+            // size, with no chunk buffer and no copy. A body without a declared length, or with more bytes than
+            // declared, continues in chunks up to the limit.
+            byte[] declaredPart = declared > 0 ? in.readNBytes((int) declared) : new byte[0];
+            int next = in.read();
+            if (next == -1) {
+                return declaredPart;
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(declaredPart.length * 2, 256));
+            out.write(declaredPart);
+            out.write(next);
+            byte[] chunk = new byte[8192];
             int n;
             while ((n = in.read(chunk)) != -1) {
                 if (out.size() + (long) n > maxRequestSize) {
@@ -244,8 +255,11 @@ final class RequestFingerprinter {
                 }
                 out.write(chunk, 0, n);
             }
+            if (out.size() > maxRequestSize) {
+                throw tooLarge();
+            }
+            return out.toByteArray();
         }
-        return out.toByteArray();
     }
 
     private RequestRejectedException tooLarge() {

@@ -1,6 +1,7 @@
 package dev.idempotency.spring;
 
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceProperties;
@@ -18,6 +19,8 @@ public final class SpringBootLine {
     public static final String NAME = "Spring Boot 3";
 
     public static final Class<?> DATA_SOURCE_AUTO_CONFIGURATION = DataSourceAutoConfiguration.class;
+
+    public static final Class<?> DATA_REDIS_AUTO_CONFIGURATION = RedisAutoConfiguration.class;
 
     public static final Class<?> FLYWAY_AUTO_CONFIGURATION = FlywayAutoConfiguration.class;
 

@@ -41,7 +41,9 @@ class IdempotencyAutoConfigurationTest {
     static final List<Class<?>> AUTO_CONFIGURATIONS = List.of(IdempotencyJdbcStoreAutoConfiguration.class,
             IdempotencyInMemoryStoreAutoConfiguration.class, IdempotencyAutoConfiguration.class,
             IdempotencyMetricsAutoConfiguration.class, IdempotencyWebAutoConfiguration.class,
-            IdempotencyPurgeAutoConfiguration.class);
+            IdempotencyPurgeAutoConfiguration.class, IdempotencyObservationAutoConfiguration.class,
+            IdempotencyHealthAutoConfiguration.class, IdempotencyEndpointAutoConfiguration.class,
+            IdempotentMethodAutoConfiguration.class);
 
     private final WebApplicationContextRunner web = new WebApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(AUTO_CONFIGURATIONS.toArray(Class<?>[]::new)));

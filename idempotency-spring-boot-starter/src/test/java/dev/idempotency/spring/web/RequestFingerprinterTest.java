@@ -1,6 +1,7 @@
 package dev.idempotency.spring.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idempotency.core.RequestFingerprint;
@@ -331,6 +332,44 @@ class RequestFingerprinterTest {
         chunked.setContent(new byte[2048]);
         assertThatThrownBy(() -> fingerprint(chunked, "/x", "s"))
                 .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.REQUEST_TOO_LARGE));
+    }
+
+    /** A request whose Content-Length says one thing while its stream carries another. */
+    private static MockHttpServletRequest declaring(long declaredLength, String body) {
+        MockHttpServletRequest request = new MockHttpServletRequest("POST", "/x") {
+            @Override
+            public int getContentLength() {
+                return (int) declaredLength;
+            }
+
+            @Override
+            public long getContentLengthLong() {
+                return declaredLength;
+            }
+        };
+        request.setContentType("text/plain");
+        request.setContent(body.getBytes(StandardCharsets.UTF_8));
+        return request;
+    }
+
+    @Test
+    void theWholeBodyIsFingerprintedAndKeptWhateverLengthItDeclares() throws Exception {
+        RequestFingerprint declaredExactly = fingerprint(declaring(11, "hello world"), "/x", "s");
+        for (long declared : new long[] {-1, 0, 5, 10}) {
+            RequestFingerprinter.Fingerprinted result = fingerprinter.fingerprint(declaring(declared, "hello world"), resolution("/x"), "s");
+            assertThat(result.fingerprint()).as("declared %d", declared).isEqualTo(declaredExactly);
+            assertThat(StreamUtils.copyToString(result.request().getInputStream(), StandardCharsets.UTF_8)).isEqualTo("hello world");
+        }
+        assertThat(fingerprint(declaring(5, "hello"), "/x", "s")).isNotEqualTo(declaredExactly);
+    }
+
+    @Test
+    void aBodyLongerThanItDeclaresIsStillLimited() {
+        assertThatThrownBy(() -> fingerprint(declaring(1000, "x".repeat(1025)), "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.REQUEST_TOO_LARGE));
+        assertThatThrownBy(() -> fingerprint(declaring(1024, "x".repeat(1025)), "/x", "s"))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.problem()).isEqualTo(IdempotencyProblem.REQUEST_TOO_LARGE));
+        assertThatCode(() -> fingerprint(declaring(1000, "x".repeat(1024)), "/x", "s")).doesNotThrowAnyException();
     }
 
     @Test

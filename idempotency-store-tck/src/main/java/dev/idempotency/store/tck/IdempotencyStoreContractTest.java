@@ -2,20 +2,24 @@ package dev.idempotency.store.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.DeleteResult;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.InspectResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.RecoveryPoint;
 import dev.idempotency.core.store.ReleaseResult;
 import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StatusCounts;
 import dev.idempotency.core.store.StoredResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -75,6 +80,16 @@ public abstract class IdempotencyStoreContractTest {
      */
     protected void letTimePass(Duration duration) throws InterruptedException {
         Thread.sleep(duration.toMillis());
+    }
+
+    /**
+     * Whether the store's backend removes expired records by itself (Redis's key expiry), so that
+     * {@link IdempotencyStore#purgeExpired} never finds anything and reports 0. Such a store returns {@code true};
+     * the purge test then checks that expired records are gone without a purge, that a purge reports 0, and that
+     * live records stay. Stores that keep expired records until purged keep the default, {@code false}.
+     */
+    protected boolean backendExpiresRecords() {
+        return false;
     }
 
     @BeforeEach
@@ -356,7 +371,7 @@ public abstract class IdempotencyStoreContractTest {
     }
 
     @Test
-    @DisplayName("purge removes expired records only, in batches")
+    @DisplayName("purge removes expired records only, in batches (or the backend expired them itself)")
     void purgeRemovesOnlyExpiredRecords() throws Exception {
         List<IdempotencyKey> expiring = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -377,18 +392,25 @@ public abstract class IdempotencyStoreContractTest {
         store.renew(renewed, renewedOwner, LONG);
         letTimePass(SHORT.multipliedBy(2));
 
-        PurgeResult firstBatch = store.purgeExpired(2);
-        assertThat(firstBatch.deleted()).isEqualTo(2);
-        assertThat(firstBatch.mayHaveMore()).isTrue();
+        if (backendExpiresRecords()) {
+            // Nothing is left to purge: the backend removed the expired records itself.
+            PurgeResult nothing = store.purgeExpired(2);
+            assertThat(nothing.deleted()).isZero();
+            assertThat(nothing.mayHaveMore()).isFalse();
+        } else {
+            PurgeResult firstBatch = store.purgeExpired(2);
+            assertThat(firstBatch.deleted()).isEqualTo(2);
+            assertThat(firstBatch.mayHaveMore()).isTrue();
 
-        int total = firstBatch.deleted();
-        PurgeResult batch;
-        do {
-            batch = store.purgeExpired(2);
-            total += batch.deleted();
-        } while (batch.mayHaveMore());
+            int total = firstBatch.deleted();
+            PurgeResult batch;
+            do {
+                batch = store.purgeExpired(2);
+                total += batch.deleted();
+            } while (batch.mayHaveMore());
 
-        assertThat(total).isEqualTo(5);
+            assertThat(total).isEqualTo(5);
+        }
         assertThat(store.purgeExpired(100).deleted()).isZero();
         assertThat(store.find(liveCompleted)).isPresent();
         assertThat(store.find(liveInProgress)).isPresent();
@@ -529,6 +551,232 @@ public abstract class IdempotencyStoreContractTest {
                     .isInstanceOf(CompleteResult.Completed.class);
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    // --- operator's methods: inspect, deleteCompleted, countByStatus ----------------------------------------------
+    // A store may leave them unsupported; one that supports them must answer exactly.
+
+    @Test
+    @DisplayName("inspect shows an in-progress record with a live lease, then with an expired one, on the store's clock")
+    void inspectTellsWhetherTheLeaseExpired() throws Exception {
+        IdempotencyKey live = key("inspect-live");
+        IdempotencyKey crashed = key("inspect-crashed");
+        OwnerToken liveOwner = acquireWithLease(live, fingerprint("a"), LONG);
+        OwnerToken crashedOwner = acquireWithLease(crashed, fingerprint("b"), SHORT);
+        store.checkpoint(crashed, crashedOwner, RecoveryPoint.of("charged"), SHORT);
+        letTimePass(SHORT.multipliedBy(2));
+
+        InspectResult liveResult = store.inspect(live);
+        if (liveResult instanceof InspectResult.Unsupported) {
+            assertThat(store.inspect(crashed)).isInstanceOf(InspectResult.Unsupported.class);
+            return;
+        }
+        InspectResult.Found liveRecord = (InspectResult.Found) liveResult;
+        assertThat(liveRecord.record().ownerToken()).isEqualTo(liveOwner);
+        assertThat(liveRecord.record().status()).isEqualTo(IdempotencyStatus.IN_PROGRESS);
+        assertThat(liveRecord.leaseExpired()).isFalse();
+        assertThat(liveRecord.storeTime()).isBefore(liveRecord.record().leaseExpiresAt());
+
+        InspectResult.Found crashedRecord = (InspectResult.Found) store.inspect(crashed);
+        assertThat(crashedRecord.record().ownerToken()).isEqualTo(crashedOwner);
+        assertThat(crashedRecord.leaseExpired()).isTrue();
+        assertThat(crashedRecord.record().recoveryPoint()).isEqualTo(RecoveryPoint.of("charged"));
+    }
+
+    @Test
+    @DisplayName("inspect shows a completed record with its response, and nothing for an unknown or expired key")
+    void inspectCompletedUnknownAndExpired() throws Exception {
+        IdempotencyKey done = key("inspect-done");
+        OwnerToken owner = acquire(done, fingerprint("a"), LONG);
+        StoredResponse response = StoredResponse.of(201, bytes("{\"id\":1}"));
+        store.complete(done, owner, response, LONG);
+        IdempotencyKey expiring = key("inspect-expiring");
+        store.complete(expiring, acquire(expiring, fingerprint("a"), SHORT), StoredResponse.of(200, bytes("x")), SHORT);
+
+        InspectResult result = store.inspect(done);
+        if (result instanceof InspectResult.Unsupported) {
+            return;
+        }
+        InspectResult.Found found = (InspectResult.Found) result;
+        assertThat(found.record().status()).isEqualTo(IdempotencyStatus.COMPLETED);
+        assertThat(found.record().response()).isEqualTo(response);
+        assertThat(found.record().fingerprint()).isEqualTo(fingerprint("a"));
+        assertThat(found.leaseExpired()).isFalse();
+        assertThat(store.inspect(key("inspect-unknown"))).isInstanceOf(InspectResult.NotFound.class);
+        letTimePass(SHORT.multipliedBy(2));
+        assertThat(store.inspect(expiring)).isInstanceOf(InspectResult.NotFound.class);
+    }
+
+    @Test
+    @DisplayName("deleteCompleted deletes only a completed record carrying the given owner token")
+    void deleteCompletedIsFencedByTheOwnerToken() {
+        IdempotencyKey key = key("delete");
+        OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+
+        DeleteResult whileInProgress = store.deleteCompleted(key, owner);
+        if (whileInProgress instanceof DeleteResult.Unsupported) {
+            assertThat(store.find(key)).isPresent();
+            return;
+        }
+        assertThat(whileInProgress).as("an in-progress record is released, never deleted")
+                .isInstanceOf(DeleteResult.NotDeleted.class);
+        store.complete(key, owner, StoredResponse.of(200, bytes("x")), LONG);
+        assertThat(store.deleteCompleted(key, OwnerToken.random())).isInstanceOf(DeleteResult.NotDeleted.class);
+        assertThat(store.find(key)).isPresent();
+
+        assertThat(store.deleteCompleted(key, owner)).isInstanceOf(DeleteResult.Deleted.class);
+        assertThat(store.find(key)).isEmpty();
+        assertThat(store.deleteCompleted(key, owner)).isInstanceOf(DeleteResult.NotDeleted.class);
+        ClaimResult again = store.claim(claimRequest(key, fingerprint("b"), LONG, LONG));
+        assertThat(again).isInstanceOf(ClaimResult.Acquired.class);
+        assertThat(((ClaimResult.Acquired) again).takeover()).isFalse();
+    }
+
+    @Test
+    @DisplayName("deleteCompleted with an old token leaves a record claimed and completed afresh alone")
+    void deleteCompletedNeverHitsANewerRecord() throws Exception {
+        IdempotencyKey key = key("delete-newer");
+        OwnerToken old = acquire(key, fingerprint("a"), SHORT);
+        store.complete(key, old, StoredResponse.of(200, bytes("old")), SHORT);
+        letTimePass(SHORT.multipliedBy(2));
+        OwnerToken newer = acquire(key, fingerprint("a"), LONG);
+        store.complete(key, newer, StoredResponse.of(200, bytes("new")), LONG);
+
+        DeleteResult result = store.deleteCompleted(key, old);
+        assertThat(result).isNotInstanceOf(DeleteResult.Deleted.class);
+        assertThat(store.find(key).orElseThrow().ownerToken()).isEqualTo(newer);
+    }
+
+    @Test
+    @DisplayName("countByStatus counts live records by status, in-progress ones with an expired lease apart")
+    void countByStatus() throws Exception {
+        // Records of earlier tests with short TTLs expire first, so only this test's records change the counts.
+        letTimePass(SHORT.multipliedBy(2));
+        StatusCounts before = store.countByStatus();
+        if (before instanceof StatusCounts.Unsupported) {
+            return;
+        }
+        StatusCounts.Counted start = (StatusCounts.Counted) before;
+
+        acquireWithLease(key("count-running"), fingerprint("a"), LONG);
+        acquireWithLease(key("count-crashed"), fingerprint("a"), SHORT);
+        IdempotencyKey done = key("count-done");
+        store.complete(done, acquire(done, fingerprint("a"), LONG), StoredResponse.of(200, bytes("x")), LONG);
+        IdempotencyKey expired = key("count-expired");
+        store.complete(expired, acquire(expired, fingerprint("a"), SHORT), StoredResponse.of(200, bytes("x")), SHORT);
+        letTimePass(SHORT.multipliedBy(2));
+
+        StatusCounts.Counted counted = (StatusCounts.Counted) store.countByStatus();
+        assertThat(counted.inProgress() - start.inProgress()).isEqualTo(2);
+        assertThat(counted.leaseExpired() - start.leaseExpired()).isEqualTo(1);
+        assertThat(counted.completed() - start.completed()).as("the expired record is not counted").isEqualTo(1);
+    }
+
+    // --- checkpoints in the caller's transaction ---------------------------------------------------------------
+
+    /**
+     * The contract of a store whose checkpoints join the caller's transaction (a database store): a store that offers
+     * it declares a {@code @Nested} class extending this one inside its own contract test, and says how to run a
+     * business transaction and write a business row in it. The recovery point must commit and roll back with the row,
+     * and a stale owner's checkpoint must leave the transaction unable to commit anything; the claim and the settling
+     * calls never join a transaction.
+     */
+    public abstract class TransactionalCheckpoints {
+
+        /**
+         * Runs {@code work} in a business transaction the store's checkpoints join. The transaction commits when
+         * {@code work} returns, unless it was marked rollback-only: then it rolls back, and this method may throw. It
+         * rolls back and rethrows when {@code work} throws.
+         */
+        protected abstract void inTransaction(Runnable work);
+
+        /** Writes a business row with this id inside the transaction {@link #inTransaction} runs. */
+        protected abstract void insertBusinessRow(String id);
+
+        /** Whether a business row with this id committed, read outside any transaction. */
+        protected abstract boolean businessRowCommitted(String id);
+
+        @Test
+        @DisplayName("a checkpoint in the caller's transaction commits with the business row")
+        void checkpointCommitsWithTheBusinessRow() {
+            IdempotencyKey key = key("tx-commit");
+            OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+            String row = "row-" + UUID.randomUUID();
+
+            inTransaction(() -> {
+                insertBusinessRow(row);
+                assertThat(store.checkpoint(key, owner, new RecoveryPoint("created", row), LONG))
+                        .isInstanceOf(RenewResult.Renewed.class);
+                // Renewing in the same transaction neither waits for the row it locked nor fails.
+                assertThat(store.renew(key, owner, LONG)).isInstanceOf(RenewResult.Renewed.class);
+            });
+
+            assertThat(businessRowCommitted(row)).isTrue();
+            assertThat(findRecord(key).orElseThrow().lastRecoveryPoint()).contains(new RecoveryPoint("created", row));
+        }
+
+        @Test
+        @DisplayName("a checkpoint in the caller's transaction rolls back with the business row")
+        void checkpointRollsBackWithTheBusinessRow() {
+            IdempotencyKey key = key("tx-rollback");
+            OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+            store.checkpoint(key, owner, RecoveryPoint.of("created"), LONG);
+            String row = "row-" + UUID.randomUUID();
+
+            assertThatThrownBy(() -> inTransaction(() -> {
+                insertBusinessRow(row);
+                store.checkpoint(key, owner, new RecoveryPoint("charged", row), LONG);
+                throw new IllegalStateException("the phase failed after its checkpoint");
+            })).hasStackTraceContaining("the phase failed after its checkpoint");
+
+            assertThat(businessRowCommitted(row)).isFalse();
+            assertThat(findRecord(key).orElseThrow().lastRecoveryPoint()).contains(RecoveryPoint.of("created"));
+            assertThat(store.checkpoint(key, owner, RecoveryPoint.of("retried"), LONG)).isInstanceOf(RenewResult.Renewed.class);
+        }
+
+        @Test
+        @DisplayName("a stale owner's checkpoint is rejected and nothing of its transaction commits")
+        void staleOwnersCheckpointLeavesNothingCommitted() throws InterruptedException {
+            IdempotencyKey key = key("tx-stale");
+            OwnerToken stale = acquireWithLease(key, fingerprint("a"), SHORT);
+            letTimePass(SHORT.multipliedBy(2));
+            ClaimResult takeover = store.claim(claimRequest(key, fingerprint("a"), LONG, LONG));
+            assertThat(takeover).isInstanceOf(ClaimResult.Acquired.class);
+            String row = "row-" + UUID.randomUUID();
+            AtomicReference<RenewResult> answer = new AtomicReference<>();
+
+            // The stale run ignores the answer and returns normally: the transaction still must not commit.
+            Throwable thrown = catchThrowable(() -> inTransaction(() -> {
+                insertBusinessRow(row);
+                answer.set(store.checkpoint(key, stale, new RecoveryPoint("charged", row), LONG));
+            }));
+
+            assertThat(answer.get()).as("answer to the stale checkpoint (inTransaction threw %s)", thrown)
+                    .isInstanceOf(RenewResult.OwnershipLost.class);
+            assertThat(businessRowCommitted(row)).isFalse();
+            IdempotencyRecord record = findRecord(key).orElseThrow();
+            assertThat(record.ownerToken()).isEqualTo(takeover.record().ownerToken());
+            assertThat(record.lastRecoveryPoint()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("a claim and a completion made inside a transaction that rolls back stay committed")
+        void claimAndCompletionNeverJoinTheTransaction() {
+            IdempotencyKey claimed = key("tx-claim");
+            IdempotencyKey completed = key("tx-complete");
+            OwnerToken completer = acquire(completed, fingerprint("a"), LONG);
+
+            assertThatThrownBy(() -> inTransaction(() -> {
+                insertBusinessRow("row-" + UUID.randomUUID());
+                assertThat(store.claim(claimRequest(claimed, fingerprint("a"), LONG, LONG))).isInstanceOf(ClaimResult.Acquired.class);
+                assertThat(store.complete(completed, completer, new StoredResponse(201, Map.of(), bytes("done")), LONG))
+                        .isInstanceOf(CompleteResult.Completed.class);
+                throw new IllegalStateException("business transaction rolled back");
+            })).hasStackTraceContaining("business transaction rolled back");
+
+            assertThat(findRecord(claimed).orElseThrow().status()).isEqualTo(IdempotencyStatus.IN_PROGRESS);
+            assertThat(findRecord(completed).orElseThrow().status()).isEqualTo(IdempotencyStatus.COMPLETED);
         }
     }
 

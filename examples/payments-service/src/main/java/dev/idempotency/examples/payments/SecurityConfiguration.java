@@ -11,8 +11,13 @@ import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
- * HTTP Basic with two demo users. The idempotency starter scopes keys by the authenticated principal, so alice and
+ * HTTP Basic with two demo users and an operator. The idempotency starter scopes keys by the authenticated principal, so alice and
  * bob may both send {@code Idempotency-Key: 1} and get two independent payments.
+ *
+ * <p>The actuator is for the {@code admin} user (role {@code ADMIN}) only: {@code /actuator/idempotency} reads and
+ * repairs any caller's keys, so alice and bob get 403. {@code /actuator/health} answers everyone with the overall
+ * status, for load balancers and probes; its details (the store's health among them) are shown to {@code ADMIN} only
+ * ({@code management.endpoint.health.roles} in application.yml).
  *
  * <p>Spring Security's filters run before the idempotency filter, so a request that fails authentication is
  * answered with 401 before any key is claimed or stored.
@@ -25,6 +30,8 @@ class SecurityConfiguration {
         return http
                 .authorizeHttpRequests(requests -> requests
                         .requestMatchers("/error").permitAll()
+                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
+                        .requestMatchers("/actuator/**").hasRole("ADMIN")
                         .anyRequest().authenticated())
                 .httpBasic(Customizer.withDefaults())
                 // A stateless JSON API for non-browser clients: no session, no cookie, credentials on every request,
@@ -43,6 +50,7 @@ class SecurityConfiguration {
     UserDetailsService demoUsers() {
         return new InMemoryUserDetailsManager(
                 User.withUsername("alice").password("{noop}alice-pass").roles("USER").build(),
-                User.withUsername("bob").password("{noop}bob-pass").roles("USER").build());
+                User.withUsername("bob").password("{noop}bob-pass").roles("USER").build(),
+                User.withUsername("admin").password("{noop}admin-pass").roles("ADMIN").build());
     }
 }

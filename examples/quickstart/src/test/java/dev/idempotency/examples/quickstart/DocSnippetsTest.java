@@ -190,7 +190,8 @@ class DocSnippetsTest {
     /** The simple names of the public types in the library's main sources. */
     private static Set<String> libraryTypes() throws IOException {
         Set<String> names = new LinkedHashSet<>();
-        for (String module : List.of("idempotency-core", "idempotency-jdbc-store", "idempotency-spring-boot-starter")) {
+        for (String module : List.of("idempotency-core", "idempotency-jdbc-store", "idempotency-redis-store",
+                "idempotency-spring-boot-starter")) {
             try (Stream<Path> files = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
                 for (Path file : files.filter(path -> path.toString().endsWith(".java")).toList()) {
                     String name = file.getFileName().toString().replace(".java", "");

@@ -5,15 +5,18 @@ import dev.idempotency.core.store.ClaimDecision;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.DeleteResult;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
+import dev.idempotency.core.store.InspectResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.RecoveryPoint;
 import dev.idempotency.core.store.ReleaseResult;
 import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StatusCounts;
 import dev.idempotency.core.store.StoredResponse;
 import java.time.Clock;
 import java.time.Duration;
@@ -158,6 +161,54 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
             return Optional.empty();
         }
         return Optional.of(record);
+    }
+
+    @Override
+    public InspectResult inspect(IdempotencyKey key) {
+        Instant now = clock.instant();
+        IdempotencyRecord record = records.get(key);
+        if (record == null || !record.expiresAt().isAfter(now)) {
+            return new InspectResult.NotFound();
+        }
+        return new InspectResult.Found(record, now);
+    }
+
+    @Override
+    public DeleteResult deleteCompleted(IdempotencyKey key, OwnerToken owner) {
+        Objects.requireNonNull(owner, "owner");
+        boolean[] deleted = new boolean[1];
+        records.computeIfPresent(key, (k, existing) -> {
+            if (existing.status() != IdempotencyStatus.COMPLETED || !existing.ownerToken().equals(owner)) {
+                return existing;
+            }
+            deleted[0] = true;
+            count.decrementAndGet();
+            return null;
+        });
+        return deleted[0] ? new DeleteResult.Deleted() : new DeleteResult.NotDeleted();
+    }
+
+    /** Counts by iterating over every record: the store holds at most {@link #maxRecords()} of them, in memory. */
+    @Override
+    public StatusCounts countByStatus() {
+        Instant now = clock.instant();
+        long inProgress = 0;
+        long leaseExpired = 0;
+        long completed = 0;
+        for (IdempotencyRecord record : records.values()) {
+            if (!record.expiresAt().isAfter(now)) {
+                continue;
+            }
+            if (record.isCompleted()) {
+                completed++;
+            } else {
+                inProgress++;
+                if (!record.leaseExpiresAt().isAfter(now)) {
+                    leaseExpired++;
+                }
+            }
+        }
+        return new StatusCounts.Counted(inProgress, leaseExpired, completed);
     }
 
     @Override

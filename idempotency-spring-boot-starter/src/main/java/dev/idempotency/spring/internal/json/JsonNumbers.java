@@ -1,6 +1,7 @@
 package dev.idempotency.spring.internal.json;
 
 import java.math.BigDecimal;
+import java.util.Arrays;
 
 /**
  * Reads a JSON number and writes it in canonical form: compared by value, so {@code 1}, {@code 1.0}, {@code 1e0} and
@@ -14,7 +15,8 @@ final class JsonNumbers {
     private static final long MAX_EXPONENT = 10L * Integer.MAX_VALUE;
 
     private final JsonCursor json;
-    private final byte[] digits = new byte[JsonCanonicalizer.MAX_NUMBER_LENGTH];
+    /** The significant digits of the number being written; grows up to {@link JsonCanonicalizer#MAX_NUMBER_LENGTH}. */
+    private byte[] digits = new byte[32];
 
     JsonNumbers(JsonCursor json) {
         this.json = json;
@@ -84,6 +86,9 @@ final class JsonNumbers {
                 break;
             } else {
                 if (digitCount > 0 || c != '0') {
+                    if (digitCount == digits.length) {
+                        digits = Arrays.copyOf(digits, Math.min(digits.length * 4, JsonCanonicalizer.MAX_NUMBER_LENGTH));
+                    }
                     digits[digitCount++] = c;
                 }
                 if (inFraction) {

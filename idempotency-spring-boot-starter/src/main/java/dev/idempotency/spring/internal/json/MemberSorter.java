@@ -37,19 +37,19 @@ final class MemberSorter {
      * The recorded objects, {@value #OBJECT_FIELDS} ints each, in the order they open (so by their start in the
      * buffer); the objects recorded inside object {@code i} are {@code i + 1} up to its {@link #OBJECT_SUBTREE_END}.
      */
-    private int[] objects = new int[16 * OBJECT_FIELDS];
+    private int[] objects = new int[4 * OBJECT_FIELDS];
     private int objectCount;
 
     /** Members of the objects still open: where each starts in the buffer, and the first object recorded after. */
-    private int[] openMemberStarts = new int[32];
-    private int[] openMemberFirstObjects = new int[32];
+    private int[] openMemberStarts = new int[8];
+    private int[] openMemberFirstObjects = new int[8];
     private int openMemberCount;
 
     /** The same for the members of recorded objects, an object's members contiguous and in the order sent. */
-    private int[] memberStarts = new int[32];
-    private int[] memberFirstObjects = new int[32];
+    private int[] memberStarts = new int[8];
+    private int[] memberFirstObjects = new int[8];
     /** For each recorded object's slice of the members: the members' indexes in sorted order. */
-    private int[] memberOrder = new int[32];
+    private int[] memberOrder = new int[8];
     private int memberCount;
 
     private int[] sortScratch = new int[0];

@@ -1,9 +1,7 @@
 package dev.idempotency.examples.payments.payment;
 
-import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyContext;
 import dev.idempotency.spring.Idempotent;
-import dev.idempotency.spring.web.IdempotencyFilter;
-import jakarta.servlet.http.HttpServletRequest;
 import jakarta.validation.Valid;
 import java.net.URI;
 import java.security.Principal;
@@ -31,19 +29,14 @@ class PaymentController {
 
     /**
      * Creates a payment. {@link Idempotent} makes the starter's filter require an {@code Idempotency-Key} header,
-     * run this method at most once per (user, key), and replay the stored 201 to every retry.
+     * run this method at most once per (user, key), and replay the stored 201 to every retry. The
+     * {@link IdempotencyContext} is that claim: its key, its derived keys and the recovery point a crashed run left.
      */
     @PostMapping
     @Idempotent
     ResponseEntity<PaymentResponse> create(@Valid @RequestBody CreatePaymentRequest body, Principal principal,
-            HttpServletRequest request) {
-        // The key the filter claimed, in the scope it resolved for this user; the gateway's key derives from it.
-        IdempotencyKey key = (IdempotencyKey) request.getAttribute(IdempotencyFilter.KEY_ATTRIBUTE);
-        if (key == null) {
-            // Only when the filter did not protect this request (idempotency.enabled=false): never pay unprotected.
-            throw new IllegalStateException("POST /payments ran without a claimed idempotency key; is the starter enabled?");
-        }
-        Payment payment = payments.create(principal.getName(), key, body.amount(), body.currency(), body.description());
+            IdempotencyContext idempotency) {
+        Payment payment = payments.create(idempotency, principal.getName(), body.amount(), body.currency(), body.description());
         return ResponseEntity.status(HttpStatus.CREATED)
                 .location(URI.create("/payments/" + payment.id()))
                 .body(PaymentResponse.of(payment));

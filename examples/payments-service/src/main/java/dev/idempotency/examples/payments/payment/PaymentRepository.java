@@ -10,10 +10,7 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
-/**
- * The {@code payment} table. Every write is a single statement that is safe to repeat, so the handler needs no
- * transaction spanning the gateway call.
- */
+/** The {@code payment} table; {@link PaymentService} runs its writes in the transactions of its phases. */
 @Repository
 public class PaymentRepository {
 
@@ -30,19 +27,19 @@ public class PaymentRepository {
     }
 
     /**
-     * Inserts a {@link PaymentStatus#PENDING} payment for (owner, idempotency key), or finds the one a previous run
-     * with the same key inserted. {@code ON CONFLICT DO NOTHING} makes the insert a no-op instead of an error, so
-     * that nothing aborts on PostgreSQL and two racing runs end with the same row.
+     * Inserts a {@link PaymentStatus#PENDING} payment for (owner, idempotency key) and returns its id. Runs once per
+     * key: the recovery point committed with the row tells a retry not to run it again. The UNIQUE (owner, key) is
+     * the database's last word should anything else ever try.
      */
-    public Payment insertOrFind(String owner, String idempotencyKey, String chargeKey, long amount, String currency,
+    public String insert(String owner, String idempotencyKey, String chargeKey, long amount, String currency,
             String description) {
+        String id = UUID.randomUUID().toString();
         jdbc.sql("""
                 INSERT INTO payment (id, owner, idempotency_key, charge_key, amount, currency, description, status,
                                      created_at)
                 VALUES (:id, :owner, :idempotencyKey, :chargeKey, :amount, :currency, :description, 'PENDING',
-                        :createdAt)
-                ON CONFLICT DO NOTHING""")
-                .param("id", UUID.randomUUID().toString())
+                        :createdAt)""")
+                .param("id", id)
                 .param("owner", owner)
                 .param("idempotencyKey", idempotencyKey)
                 .param("chargeKey", chargeKey)
@@ -51,29 +48,19 @@ public class PaymentRepository {
                 .param("description", description)
                 .param("createdAt", OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MILLIS))
                 .update();
-        return findByOwnerAndKey(owner, idempotencyKey).orElseThrow(() -> new IllegalStateException(
-                "no payment for " + owner + "/" + idempotencyKey + " right after inserting it"));
+        return id;
     }
 
-    /** Marks a pending payment as charged; a no-op when it already is. */
-    public void markSucceeded(String id, String chargeId) {
-        jdbc.sql("UPDATE payment SET status = 'SUCCEEDED', charge_id = :chargeId WHERE id = :id AND status = 'PENDING'")
+    /** Records the gateway's charge on the payment. */
+    public void recordCharge(String id, String chargeId) {
+        jdbc.sql("UPDATE payment SET status = 'SUCCEEDED', charge_id = :chargeId WHERE id = :id")
                 .param("chargeId", chargeId)
                 .param("id", id)
                 .update();
     }
 
-    /** Withdraws a payment that was never charged, so that a retry starts afresh. */
-    public void deletePending(String id) {
-        jdbc.sql("DELETE FROM payment WHERE id = :id AND status = 'PENDING'").param("id", id).update();
-    }
-
-    public Optional<Payment> findByOwnerAndKey(String owner, String idempotencyKey) {
-        return jdbc.sql("SELECT * FROM payment WHERE owner = :owner AND idempotency_key = :idempotencyKey")
-                .param("owner", owner)
-                .param("idempotencyKey", idempotencyKey)
-                .query(PAYMENT)
-                .optional();
+    public Optional<Payment> findById(String id) {
+        return jdbc.sql("SELECT * FROM payment WHERE id = :id").param("id", id).query(PAYMENT).optional();
     }
 
     public Optional<Payment> findByOwnerAndId(String owner, String id) {

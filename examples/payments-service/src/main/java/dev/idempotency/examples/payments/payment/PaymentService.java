@@ -1,76 +1,99 @@
 package dev.idempotency.examples.payments.payment;
 
-import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyContext;
+import dev.idempotency.core.store.RecoveryPoint;
 import dev.idempotency.examples.payments.gateway.FakePaymentGateway;
 import dev.idempotency.examples.payments.gateway.GatewayCharge;
 import dev.idempotency.examples.payments.gateway.GatewayUnavailableException;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Creates payments so that each (user, idempotency key) pays exactly once, even when the process dies half-way.
  *
- * <p>The idempotency filter already makes sure that only one request per key runs at a time and that retries get the
- * stored response. What it cannot do alone is undo a crash: if the process dies after the gateway charged but
- * before the response was stored, the claim's lease expires and the next retry runs this method again. So every
- * step below is safe to repeat, and a re-run finishes the first run's work instead of doing it twice:
+ * <p>The idempotency filter makes sure that only one request per key runs at a time and that retries get the stored
+ * response. A crash is the part it cannot undo alone: the claim's lease runs out and the next retry runs this method
+ * again. So the work is cut into <em>atomic phases</em>, each ending with a recovery point that commits in the same
+ * transaction as the phase's rows:
  * <ol>
- *   <li>Insert the payment as {@code PENDING}, or find the row an earlier run inserted. The row's natural key
- *       (owner, idempotency key) is UNIQUE, and the insert is {@code ON CONFLICT DO NOTHING}, so there is never a
- *       second row, even if two runs overlap (a run whose lease expired while it was stalled, and its successor).
- *       A row that is already {@code SUCCEEDED} is returned as it is: the crash came after step 3.</li>
- *   <li>Charge the gateway with a key derived from the request's idempotency key,
- *       {@code IdempotencyKey.of(scope, key).derive("charge")}. It is the same on every run, and the gateway keeps
- *       one charge per key, so a re-run gets the first run's charge back instead of a second charge.</li>
- *   <li>Mark the payment {@code SUCCEEDED} with the charge id. The update only moves {@code PENDING} rows, so
- *       repeating it changes nothing.</li>
+ *   <li>{@value #CREATED}: insert the payment and record the recovery point, in one transaction.</li>
+ *   <li>Charge the gateway with a key derived from the request's, {@code idempotency.derive("charge")}: the same on
+ *       every run, so the gateway answers a repeated call with the first charge instead of charging twice.</li>
+ *   <li>{@value #CHARGED}: record the charge on the payment and the recovery point, in one transaction.</li>
+ *   <li>Build the answer from the rows.</li>
  * </ol>
- * Each step is its own short statement; no transaction is held open across the call to the gateway.
+ * A retry after a crash starts from the last recovery point that committed, which the starter hands over as
+ * {@link IdempotencyContext#recoveryPoint()}: it skips what committed and never holds a transaction open across the
+ * call to the gateway.
  *
- * <p>When the gateway refuses the charge (it recorded nothing), the pending row is withdrawn and the error becomes a
- * 502. The starter does not store 5xx responses by default, it releases the key, so the client may retry with the
- * same key and starts afresh.
+ * <p>When the gateway refuses the charge (it recorded nothing), the error becomes a 502. The starter does not store
+ * it; since the payment was created, the key keeps its recovery point, and a retry with the same key and body resumes
+ * at the charge.
  */
 @Service
 public class PaymentService {
 
+    /** The recovery point after phase 1; its data is the payment's id. */
+    static final String CREATED = "created";
+    /** The recovery point after phase 3; its data is the payment's id. */
+    static final String CHARGED = "charged";
     /** The name of the gateway step, mixed into the derived downstream key. */
     static final String CHARGE_STEP = "charge";
 
+    private static final Logger log = LoggerFactory.getLogger(PaymentService.class);
+
     private final PaymentRepository payments;
     private final FakePaymentGateway gateway;
+    private final TransactionTemplate transactions;
 
-    public PaymentService(PaymentRepository payments, FakePaymentGateway gateway) {
+    public PaymentService(PaymentRepository payments, FakePaymentGateway gateway, PlatformTransactionManager transactionManager) {
         this.payments = payments;
         this.gateway = gateway;
+        this.transactions = new TransactionTemplate(transactionManager);
     }
 
     /**
-     * Creates the payment for {@code key}, or finishes and returns the one an earlier run with the same key started.
+     * Creates the payment for the claimed key, or finishes the one an earlier run with the same key started.
      *
+     * @param idempotency the claim of the request's key, with the recovery point of a crashed earlier run
      * @param owner the authenticated user
-     * @param key the request's idempotency key, in the scope the starter resolved for this user
      * @throws GatewayUnavailableException when the gateway refused the charge; nothing was charged
      */
-    public Payment create(String owner, IdempotencyKey key, long amount, String currency, String description) {
-        String chargeKey = key.derive(CHARGE_STEP);
-        Payment payment = payments.insertOrFind(owner, key.key(), chargeKey, amount, currency, description);
-        if (payment.status() == PaymentStatus.SUCCEEDED) {
-            return payment;
+    public Payment create(IdempotencyContext idempotency, String owner, long amount, String currency, String description) {
+        Optional<RecoveryPoint> resumeFrom = idempotency.recoveryPoint();
+        resumeFrom.ifPresent(point -> log.info("Payment for key {}: resuming from recovery point '{}'",
+                idempotency.key().key(), point.phase()));
+        String phase = resumeFrom.map(RecoveryPoint::phase).orElse("");
+
+        String paymentId;
+        if (resumeFrom.isEmpty()) {
+            paymentId = transactions.execute(tx -> {
+                String id = payments.insert(owner, idempotency.key().key(), idempotency.derive(CHARGE_STEP), amount,
+                        currency, description);
+                idempotency.checkpoint(CREATED, id);
+                return id;
+            });
+        } else {
+            paymentId = resumeFrom.get().payload();
         }
-        GatewayCharge charge;
-        try {
-            // The payment's own values, not the request's: when a re-run finds an earlier run's pending row, that
-            // run may already have charged the gateway with them.
-            charge = gateway.charge(payment.chargeKey(), payment.id(), payment.amount(), payment.currency(),
+
+        if (!phase.equals(CHARGED)) {
+            Payment payment = payments.findById(paymentId).orElseThrow();
+            // The payment's own values: a resumed run charges what the first run created.
+            GatewayCharge charge = gateway.charge(payment.chargeKey(), payment.id(), payment.amount(), payment.currency(),
                     payment.description());
-        } catch (GatewayUnavailableException e) {
-            payments.deletePending(payment.id());
-            throw e;
+            transactions.executeWithoutResult(tx -> {
+                payments.recordCharge(paymentId, charge.id());
+                idempotency.checkpoint(CHARGED, paymentId);
+            });
         }
-        payments.markSucceeded(payment.id(), charge.id());
-        return payments.findByOwnerAndId(owner, payment.id()).orElseThrow();
+
+        return payments.findByOwnerAndId(owner, paymentId).orElseThrow();
     }
 
     public Optional<Payment> find(String owner, String id) {

@@ -1,0 +1,5 @@
+/**
+ * The {@code idempotency} actuator endpoint, for operators: read what the store knows about a key, release a stuck
+ * key, delete a completed record, count records by status. See {@link dev.idempotency.spring.actuate.IdempotencyEndpoint}.
+ */
+package dev.idempotency.spring.actuate;
