@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link IdempotencyStore} in Redis or Redis Cluster, through Lettuce.
@@ -189,7 +190,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
     }
 
     private RenewResult extendLease(String operation, IdempotencyKey key, OwnerToken owner, Duration lease,
-            RecoveryPoint recoveryPoint) {
+            @Nullable RecoveryPoint recoveryPoint) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(owner, "owner");
         requirePositive(lease, "lease");

@@ -1,5 +1,6 @@
 package dev.idempotency.spring;
 
+import dev.idempotency.spring.method.Jackson3ValueSerializer;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
@@ -21,6 +22,9 @@ public final class SpringBootLine {
     public static final Class<?> DATA_SOURCE_AUTO_CONFIGURATION = DataSourceAutoConfiguration.class;
 
     public static final Class<?> DATA_REDIS_AUTO_CONFIGURATION = DataRedisAutoConfiguration.class;
+
+    /** How return values of {@code @Idempotent} bean methods are stored by default: with the line's JSON library, Jackson 3. */
+    public static final Class<?> DEFAULT_VALUE_SERIALIZER = Jackson3ValueSerializer.class;
 
     public static final Class<?> FLYWAY_AUTO_CONFIGURATION = FlywayAutoConfiguration.class;
 

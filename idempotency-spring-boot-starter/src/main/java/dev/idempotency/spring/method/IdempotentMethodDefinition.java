@@ -9,6 +9,7 @@ import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.MergedAnnotations;
@@ -48,7 +49,7 @@ record IdempotentMethodDefinition(Method method, Expression key, Expression scop
     }
 
     /** The method's {@link Idempotent} if it asks for a bean-method claim: annotated, with a key, not a handler. */
-    static Idempotent beanMethodAnnotation(Method method) {
+    static @Nullable Idempotent beanMethodAnnotation(Method method) {
         Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(method, Idempotent.class);
         if (annotation == null || annotation.key().isEmpty() || isHandlerMethod(method)) {
             return null;
@@ -80,7 +81,7 @@ record IdempotentMethodDefinition(Method method, Expression key, Expression scop
      *     (which the servlet filter serves)
      * @throws IllegalStateException naming the misuse
      */
-    static IdempotentMethodDefinition inspect(Method method, Class<?> beanClass) {
+    static @Nullable IdempotentMethodDefinition inspect(Method method, Class<?> beanClass) {
         Idempotent annotation = AnnotatedElementUtils.findMergedAnnotation(method, Idempotent.class);
         if (annotation == null) {
             return null;
@@ -171,7 +172,7 @@ record IdempotentMethodDefinition(Method method, Expression key, Expression scop
         }
     }
 
-    private static Duration duration(String text, String where, String attribute, boolean zeroAllowed) {
+    private static @Nullable Duration duration(String text, String where, String attribute, boolean zeroAllowed) {
         if (text.isEmpty()) {
             return null;
         }

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
+import org.jspecify.annotations.Nullable;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.context.expression.BeanFactoryResolver;
@@ -186,7 +187,7 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
         return RequestFingerprint.builder().add(fingerprintBytes(value)).build();
     }
 
-    private byte[] fingerprintBytes(Object value) {
+    private byte @Nullable [] fingerprintBytes(@Nullable Object value) {
         if (value == null) {
             return null;
         }

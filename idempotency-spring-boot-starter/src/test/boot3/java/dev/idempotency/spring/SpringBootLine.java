@@ -1,5 +1,6 @@
 package dev.idempotency.spring;
 
+import dev.idempotency.spring.method.Jackson2ValueSerializer;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
@@ -21,6 +22,9 @@ public final class SpringBootLine {
     public static final Class<?> DATA_SOURCE_AUTO_CONFIGURATION = DataSourceAutoConfiguration.class;
 
     public static final Class<?> DATA_REDIS_AUTO_CONFIGURATION = RedisAutoConfiguration.class;
+
+    /** How return values of {@code @Idempotent} bean methods are stored by default: with the line's JSON library, Jackson 2. */
+    public static final Class<?> DEFAULT_VALUE_SERIALIZER = Jackson2ValueSerializer.class;
 
     public static final Class<?> FLYWAY_AUTO_CONFIGURATION = FlywayAutoConfiguration.class;
 

@@ -16,7 +16,6 @@ import dev.idempotency.spring.web.IdempotencyFilter;
 import dev.idempotency.spring.web.IdempotentHandlerResolver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +32,9 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.core.type.MethodMetadata;
+import org.springframework.core.type.classreading.MetadataReaderFactory;
+import org.springframework.core.type.classreading.SimpleMetadataReaderFactory;
 import org.springframework.util.unit.DataSize;
 
 @ExtendWith(OutputCaptureExtension.class)
@@ -42,7 +44,8 @@ class IdempotencyAutoConfigurationTest {
             IdempotencyInMemoryStoreAutoConfiguration.class, IdempotencyAutoConfiguration.class,
             IdempotencyMetricsAutoConfiguration.class, IdempotencyWebAutoConfiguration.class,
             IdempotencyPurgeAutoConfiguration.class, IdempotencyObservationAutoConfiguration.class,
-            IdempotencyHealthAutoConfiguration.class, IdempotencyEndpointAutoConfiguration.class,
+            IdempotencyHealthAutoConfiguration.class, IdempotencyBoot3HealthAutoConfiguration.class,
+            IdempotencyEndpointAutoConfiguration.class,
             IdempotentMethodAutoConfiguration.class);
 
     private final WebApplicationContextRunner web = new WebApplicationContextRunner()
@@ -62,12 +65,16 @@ class IdempotencyAutoConfigurationTest {
     }
 
     @Test
-    void everyAutoConfiguredBeanBacksOffToAUserBean() {
+    void everyAutoConfiguredBeanBacksOffToAUserBean() throws Exception {
+        // Read from the class files: each health auto-configuration's methods name types of one Boot line only, which
+        // reflection could not load on the other.
+        MetadataReaderFactory classFiles = new SimpleMetadataReaderFactory();
         List<String> missing = new ArrayList<>();
         for (Class<?> type : AUTO_CONFIGURATIONS) {
-            for (Method method : type.getDeclaredMethods()) {
-                if (method.isAnnotationPresent(Bean.class) && !method.isAnnotationPresent(ConditionalOnMissingBean.class)) {
-                    missing.add(type.getSimpleName() + "." + method.getName());
+            for (MethodMetadata method : classFiles.getMetadataReader(type.getName()).getAnnotationMetadata()
+                    .getAnnotatedMethods(Bean.class.getName())) {
+                if (!method.isAnnotated(ConditionalOnMissingBean.class.getName())) {
+                    missing.add(type.getSimpleName() + "." + method.getMethodName());
                 }
             }
         }
