@@ -8,8 +8,8 @@ import java.util.Optional;
  * Where idempotency records live. A store implements a handful of atomic operations; the protocol that
  * combines them lives once, in {@link dev.idempotency.core.IdempotencyEngine}.
  *
- * <p>Every implementation must pass the contract suite {@code IdempotencyStoreContractTest} from the
- * {@code idempotency-core} test-jar. What every implementation guarantees:
+ * <p>Every implementation must pass the contract suite {@code IdempotencyStoreContractTest}, published as
+ * {@code idempotency-store-tck}. What every implementation guarantees:
  * <ul>
  *   <li><b>One arbiter.</b> {@link #claim} is a single atomic step: of any number of concurrent claims of one key,
  *       at most one is {@link ClaimResult.Acquired}. It never reads first and writes second.</li>
