@@ -20,8 +20,21 @@ import org.junit.jupiter.api.Test;
  */
 class DashboardMetricNamesTest {
 
-    private static final Path DOCS = Path.of("../docs");
+    private static final Path DOCS = repositoryDocs();
     private static final Pattern PROMETHEUS_NAME = Pattern.compile("\\bidempotency_[a-z_]+");
+
+    /**
+     * The repository's docs/, found upwards from the working directory: these tests run in the starter's directory
+     * (Boot 3.5) and in compat/spring-boot-4 (Boot 4), one and two levels below it.
+     */
+    private static Path repositoryDocs() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("docs/operations.md"))) {
+                return dir.resolve("docs");
+            }
+        }
+        throw new IllegalStateException("no docs/operations.md above " + Path.of("").toAbsolutePath());
+    }
 
     /** Every series the starter can export: counters end in _total, timers in _seconds_sum, _count and _max. */
     private static Set<String> exported() {
