@@ -79,18 +79,19 @@ public class IdempotencyEngineLifecycle implements SmartLifecycle {
                     + "new ones are refused");
         }
         boolean settled = false;
+        String waited = "after " + timeout;
         try {
             settled = engine.awaitSettled(timeout);
         } catch (InterruptedException e) {
+            waited = "when the wait for them was interrupted";
             Thread.currentThread().interrupt();
         }
         if (!settled) {
             int stillActive = engine.activeClaimCount();
-            log.warn(stillActive + " idempotent request(s) still running after " + timeout
+            log.warn(stillActive + " idempotent request(s) still running " + waited
                     + "; their leases are no longer renewed");
             closedOnStop = "it was closed when the context stopped, because " + stillActive
-                    + " idempotent request(s) were still running after " + timeout
-                    + " and their leases are no longer renewed";
+                    + " idempotent request(s) were still running " + waited + " and their leases are no longer renewed";
             engine.close();
         }
         running = false;
