@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * An engine's lifecycle bookkeeping: the claims acquired and not yet settled, the calls of
  * {@link IdempotencyEngine#begin} under way (which may still acquire one), and whether the engine is shutting down or
- * closed. Lets the engine stop without handing a running claim's key to another instance.
+ * closed. Lets the engine stop without handing a running claim's key to another instance, and a shutdown be undone
+ * ({@link #resume()}) as long as the engine is not being closed.
  */
 final class ActiveClaims {
 
@@ -22,6 +23,8 @@ final class ActiveClaims {
     private int beginsUnderWay;
     /** {@link System#nanoTime()} when {@link #shutdown()} was first called. */
     private long shutdownStartedNanos;
+    /** Set when {@link #close} begins: from then on the shutdown is final, even while close still waits. */
+    private boolean closing;
     private boolean closed;
     /** Written under {@link #lock}, read without it by waits that end early on a shutdown. */
     private volatile boolean shuttingDown;
@@ -71,8 +74,30 @@ final class ActiveClaims {
         }
     }
 
+    /**
+     * Takes new claims again after {@link #shutdown()}; the claims still active are unaffected (their heartbeats never
+     * stopped). A later shutdown starts its timeout afresh.
+     *
+     * @throws IllegalStateException once {@link #close} began
+     */
+    void resume() {
+        synchronized (lock) {
+            if (closing) {
+                throw new IllegalStateException("The idempotency engine is closed" + (closed ? "" : " (closing)")
+                        + " and cannot be resumed: its lease-renewal threads are stopped");
+            }
+            shuttingDown = false;
+        }
+    }
+
     boolean isShutdown() {
         return shuttingDown;
+    }
+
+    boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
     }
 
     int count() {
@@ -104,9 +129,11 @@ final class ActiveClaims {
      * @return {@code false} when the engine was closed already
      */
     boolean close(Duration shutdownTimeout) {
-        shutdown();
         long waitNanos;
         synchronized (lock) {
+            // Shutting down and marking the close in one step, so a resume cannot reopen an engine being closed.
+            closing = true;
+            shutdown();
             if (closed) {
                 return false;
             }

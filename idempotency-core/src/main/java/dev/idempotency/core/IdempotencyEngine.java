@@ -68,7 +68,8 @@ import java.util.function.LongSupplier;
  * <p>Instances are thread-safe and meant to be shared. The engine tracks its active claims (acquired, not yet
  * settled) so it can stop without handing a running claim's key to another instance: {@link #shutdown()} refuses new
  * claims, {@link #awaitSettled} waits for the active ones, and {@link #close()} does both and then stops the
- * heartbeats; see there.
+ * heartbeats; see there. A shutdown can be undone with {@link #resume()} (an application paused and started again);
+ * a close cannot.
  */
 public final class IdempotencyEngine implements AutoCloseable {
 
@@ -214,15 +215,34 @@ public final class IdempotencyEngine implements AutoCloseable {
      * {@link IdempotencyEngineClosedException} and claim nothing. Active claims are not affected: their heartbeats keep
      * renewing their leases until they settle or {@link #close()} stops them. A {@code begin} already waiting for
      * another worker's key answers {@link IdempotencyOutcome.InProgress} at its next poll. Calling it again does
-     * nothing.
+     * nothing. {@link #resume()} undoes it, {@link #close()} makes it final.
      */
     public void shutdown() {
         activeClaims.shutdown();
     }
 
-    /** {@code true} once {@link #shutdown()} or {@link #close()} was called. */
+    /**
+     * Undoes a {@link #shutdown()}: {@link #begin} and {@link #execute} claim keys again. Meant for an application that
+     * is stopped and started again without being closed (Spring's {@code Lifecycle} stop and start, a test context
+     * paused between test classes, a checkpoint and restore). Claims still active are unaffected: their heartbeats kept
+     * renewing their leases all along. Calling it on an engine that is not shut down does nothing; a later
+     * {@code shutdown()} counts the {@linkplain Builder#shutdownTimeout shutdown timeout} afresh.
+     *
+     * @throws IllegalStateException once {@link #close()} was called, even while it still waits for active claims:
+     *     a closed engine has stopped renewing leases and cannot take claims again
+     */
+    public void resume() {
+        activeClaims.resume();
+    }
+
+    /** {@code true} once {@link #shutdown()} or {@link #close()} was called, and {@link #resume()} not since. */
     public boolean isShutdown() {
         return activeClaims.isShutdown();
+    }
+
+    /** {@code true} once {@link #close()} has finished; such an engine cannot be {@linkplain #resume() resumed}. */
+    public boolean isClosed() {
+        return activeClaims.isClosed();
     }
 
     /** How many claims are acquired and not yet settled. */
@@ -255,7 +275,7 @@ public final class IdempotencyEngine implements AutoCloseable {
      *   <li>stops the lease-renewal threads, and the heartbeat scheduler if the engine created it.</li>
      * </ol>
      * If the calling thread is interrupted while waiting, it stops waiting and goes on with step 3, the interrupt
-     * flag kept. Calling it again does nothing.
+     * flag kept. Calling it again does nothing. Once it is called the engine cannot be {@linkplain #resume() resumed}.
      */
     @Override
     public void close() {
