@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An engine's lifecycle bookkeeping: the claims acquired and not yet settled, the calls of
- * {@link IdempotencyEngine#begin} under way (which may still acquire one), and whether the engine is shutting down or
+ * {@link IdempotencyEngine#begin} under way (which may still acquire one), the callers still handing a result on
+ * ({@link IdempotencyEngine#handOff()}), and whether the engine is shutting down or
  * closed. Lets the engine stop without handing a running claim's key to another instance, and a shutdown be undone
  * ({@link #resume()}) as long as the engine is not being closed.
  */
@@ -21,6 +22,8 @@ final class ActiveClaims {
     private final Object lock = new Object();
     private final Set<ActiveClaim<?>> claims = new HashSet<>();
     private int beginsUnderWay;
+    /** Callers still handing a settled claim's result on ({@link IdempotencyEngine#handOff()}). */
+    private int handOffs;
     /** {@link System#nanoTime()} when {@link #shutdown()} was first called. */
     private long shutdownStartedNanos;
     /** Set when {@link #close} begins: from then on the shutdown is final, even while close still waits. */
@@ -46,6 +49,20 @@ final class ActiveClaims {
     void beginEnded() {
         synchronized (lock) {
             beginsUnderWay--;
+            lock.notifyAll();
+        }
+    }
+
+    /** Counts a hand-off until {@link #handOffEnded()}; taken whether or not the engine is shutting down. */
+    void handOffStarted() {
+        synchronized (lock) {
+            handOffs++;
+        }
+    }
+
+    void handOffEnded() {
+        synchronized (lock) {
+            handOffs--;
             lock.notifyAll();
         }
     }
@@ -110,7 +127,7 @@ final class ActiveClaims {
     boolean awaitSettled(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
         synchronized (lock) {
-            while (!claims.isEmpty() || beginsUnderWay > 0) {
+            while (!claims.isEmpty() || beginsUnderWay > 0 || handOffs > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -251,8 +252,38 @@ public final class IdempotencyEngine implements AutoCloseable {
     }
 
     /**
-     * Waits until every active claim has settled and no {@link #begin} is under way, or until {@code timeout} passed.
-     * Meant to follow {@link #shutdown()}; without it, new claims may keep the engine busy.
+     * Keeps {@link #awaitSettled} waiting until the returned hand-off is closed: for a caller that settles its claim
+     * before it has handed the result on, as the HTTP filter stores a response before the client gets it. Without
+     * it, a graceful stop that waits for the claims may let the server close the connection between the two. Taken
+     * during a shutdown too (it is for work already claimed); closing it again does nothing.
+     */
+    public HandOff handOff() {
+        activeClaims.handOffStarted();
+        return new HandOff(activeClaims);
+    }
+
+    /** See {@link #handOff()}. */
+    public static final class HandOff implements AutoCloseable {
+
+        private final ActiveClaims activeClaims;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        private HandOff(ActiveClaims activeClaims) {
+            this.activeClaims = activeClaims;
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                activeClaims.handOffEnded();
+            }
+        }
+    }
+
+    /**
+     * Waits until every active claim has settled, no {@link #begin} is under way and every {@link #handOff()} is
+     * closed, or until {@code timeout} passed. Meant to follow {@link #shutdown()}; without it, new claims may keep the
+     * engine busy.
      *
      * @return {@code true} if nothing was active any more, {@code false} if the timeout passed first
      * @throws InterruptedException if the waiting thread was interrupted

@@ -96,6 +96,22 @@ class EngineShutdownTest {
     }
 
     @Test
+    void awaitSettledWaitsForAHandOffThatOutlivesItsSettledClaim() throws Exception {
+        IdempotencyEngine engine = engine();
+        ActiveClaim<String> running = (ActiveClaim<String>) engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll());
+        IdempotencyEngine.HandOff handOff = engine.handOff();
+        engine.shutdown();
+        running.finish("done");
+
+        assertThat(engine.activeClaimCount()).isZero();
+        assertThat(engine.awaitSettled(Duration.ZERO)).as("the result is still on its way to the caller").isFalse();
+        assertThat(engine.handOff()).as("taken during a shutdown too: it is for work already claimed").isNotNull().satisfies(IdempotencyEngine.HandOff::close);
+        handOff.close();
+        handOff.close();
+        assertThat(engine.awaitSettled(Duration.ZERO)).isTrue();
+    }
+
+    @Test
     void closeStopsWaitingAfterTheShutdownTimeoutAndTheClaimCanStillSettle() {
         IdempotencyEngine engine = IdempotencyEngine.builder(store).lease(Duration.ofMinutes(1))
                 .shutdownTimeout(Duration.ZERO).build();
