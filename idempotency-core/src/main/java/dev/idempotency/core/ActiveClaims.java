@@ -9,8 +9,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An engine's lifecycle bookkeeping: the claims acquired and not yet settled, the calls of
- * {@link IdempotencyEngine#begin} under way (which may still acquire one), and whether the engine is shutting down or
- * closed. Lets the engine stop without handing a running claim's key to another instance.
+ * {@link IdempotencyEngine#begin} under way (which may still acquire one), the callers still handing a result on
+ * ({@link IdempotencyEngine#handOff()}), and whether the engine is shutting down or
+ * closed. Lets the engine stop without handing a running claim's key to another instance, and a shutdown be undone
+ * ({@link #resume()}) as long as the engine is not being closed.
  */
 final class ActiveClaims {
 
@@ -20,8 +22,12 @@ final class ActiveClaims {
     private final Object lock = new Object();
     private final Set<ActiveClaim<?>> claims = new HashSet<>();
     private int beginsUnderWay;
+    /** Callers still handing a settled claim's result on ({@link IdempotencyEngine#handOff()}). */
+    private int handOffs;
     /** {@link System#nanoTime()} when {@link #shutdown()} was first called. */
     private long shutdownStartedNanos;
+    /** Set when {@link #close} begins: from then on the shutdown is final, even while close still waits. */
+    private boolean closing;
     private boolean closed;
     /** Written under {@link #lock}, read without it by waits that end early on a shutdown. */
     private volatile boolean shuttingDown;
@@ -43,6 +49,20 @@ final class ActiveClaims {
     void beginEnded() {
         synchronized (lock) {
             beginsUnderWay--;
+            lock.notifyAll();
+        }
+    }
+
+    /** Counts a hand-off until {@link #handOffEnded()}; taken whether or not the engine is shutting down. */
+    void handOffStarted() {
+        synchronized (lock) {
+            handOffs++;
+        }
+    }
+
+    void handOffEnded() {
+        synchronized (lock) {
+            handOffs--;
             lock.notifyAll();
         }
     }
@@ -71,8 +91,30 @@ final class ActiveClaims {
         }
     }
 
+    /**
+     * Takes new claims again after {@link #shutdown()}; the claims still active are unaffected (their heartbeats never
+     * stopped). A later shutdown starts its timeout afresh.
+     *
+     * @throws IllegalStateException once {@link #close} began
+     */
+    void resume() {
+        synchronized (lock) {
+            if (closing) {
+                throw new IllegalStateException("The idempotency engine is closed" + (closed ? "" : " (closing)")
+                        + " and cannot be resumed: its lease-renewal threads are stopped");
+            }
+            shuttingDown = false;
+        }
+    }
+
     boolean isShutdown() {
         return shuttingDown;
+    }
+
+    boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
     }
 
     int count() {
@@ -85,7 +127,7 @@ final class ActiveClaims {
     boolean awaitSettled(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
         synchronized (lock) {
-            while (!claims.isEmpty() || beginsUnderWay > 0) {
+            while (!claims.isEmpty() || beginsUnderWay > 0 || handOffs > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -104,9 +146,11 @@ final class ActiveClaims {
      * @return {@code false} when the engine was closed already
      */
     boolean close(Duration shutdownTimeout) {
-        shutdown();
         long waitNanos;
         synchronized (lock) {
+            // Shutting down and marking the close in one step, so a resume cannot reopen an engine being closed.
+            closing = true;
+            shutdown();
             if (closed) {
                 return false;
             }

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
@@ -68,7 +69,8 @@ import java.util.function.LongSupplier;
  * <p>Instances are thread-safe and meant to be shared. The engine tracks its active claims (acquired, not yet
  * settled) so it can stop without handing a running claim's key to another instance: {@link #shutdown()} refuses new
  * claims, {@link #awaitSettled} waits for the active ones, and {@link #close()} does both and then stops the
- * heartbeats; see there.
+ * heartbeats; see there. A shutdown can be undone with {@link #resume()} (an application paused and started again);
+ * a close cannot.
  */
 public final class IdempotencyEngine implements AutoCloseable {
 
@@ -214,15 +216,34 @@ public final class IdempotencyEngine implements AutoCloseable {
      * {@link IdempotencyEngineClosedException} and claim nothing. Active claims are not affected: their heartbeats keep
      * renewing their leases until they settle or {@link #close()} stops them. A {@code begin} already waiting for
      * another worker's key answers {@link IdempotencyOutcome.InProgress} at its next poll. Calling it again does
-     * nothing.
+     * nothing. {@link #resume()} undoes it, {@link #close()} makes it final.
      */
     public void shutdown() {
         activeClaims.shutdown();
     }
 
-    /** {@code true} once {@link #shutdown()} or {@link #close()} was called. */
+    /**
+     * Undoes a {@link #shutdown()}: {@link #begin} and {@link #execute} claim keys again. Meant for an application that
+     * is stopped and started again without being closed (Spring's {@code Lifecycle} stop and start, a test context
+     * paused between test classes, a checkpoint and restore). Claims still active are unaffected: their heartbeats kept
+     * renewing their leases all along. Calling it on an engine that is not shut down does nothing; a later
+     * {@code shutdown()} counts the {@linkplain Builder#shutdownTimeout shutdown timeout} afresh.
+     *
+     * @throws IllegalStateException once {@link #close()} was called, even while it still waits for active claims:
+     *     a closed engine has stopped renewing leases and cannot take claims again
+     */
+    public void resume() {
+        activeClaims.resume();
+    }
+
+    /** {@code true} once {@link #shutdown()} or {@link #close()} was called, and {@link #resume()} not since. */
     public boolean isShutdown() {
         return activeClaims.isShutdown();
+    }
+
+    /** {@code true} once {@link #close()} has finished; such an engine cannot be {@linkplain #resume() resumed}. */
+    public boolean isClosed() {
+        return activeClaims.isClosed();
     }
 
     /** How many claims are acquired and not yet settled. */
@@ -231,8 +252,38 @@ public final class IdempotencyEngine implements AutoCloseable {
     }
 
     /**
-     * Waits until every active claim has settled and no {@link #begin} is under way, or until {@code timeout} passed.
-     * Meant to follow {@link #shutdown()}; without it, new claims may keep the engine busy.
+     * Keeps {@link #awaitSettled} waiting until the returned hand-off is closed: for a caller that settles its claim
+     * before it has handed the result on, as the HTTP filter stores a response before the client gets it. Without
+     * it, a graceful stop that waits for the claims may let the server close the connection between the two. Taken
+     * during a shutdown too (it is for work already claimed); closing it again does nothing.
+     */
+    public HandOff handOff() {
+        activeClaims.handOffStarted();
+        return new HandOff(activeClaims);
+    }
+
+    /** See {@link #handOff()}. */
+    public static final class HandOff implements AutoCloseable {
+
+        private final ActiveClaims activeClaims;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        private HandOff(ActiveClaims activeClaims) {
+            this.activeClaims = activeClaims;
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                activeClaims.handOffEnded();
+            }
+        }
+    }
+
+    /**
+     * Waits until every active claim has settled, no {@link #begin} is under way and every {@link #handOff()} is
+     * closed, or until {@code timeout} passed. Meant to follow {@link #shutdown()}; without it, new claims may keep the
+     * engine busy.
      *
      * @return {@code true} if nothing was active any more, {@code false} if the timeout passed first
      * @throws InterruptedException if the waiting thread was interrupted
@@ -255,7 +306,7 @@ public final class IdempotencyEngine implements AutoCloseable {
      *   <li>stops the lease-renewal threads, and the heartbeat scheduler if the engine created it.</li>
      * </ol>
      * If the calling thread is interrupted while waiting, it stops waiting and goes on with step 3, the interrupt
-     * flag kept. Calling it again does nothing.
+     * flag kept. Calling it again does nothing. Once it is called the engine cannot be {@linkplain #resume() resumed}.
      */
     @Override
     public void close() {

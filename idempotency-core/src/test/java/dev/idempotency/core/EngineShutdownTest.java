@@ -96,6 +96,22 @@ class EngineShutdownTest {
     }
 
     @Test
+    void awaitSettledWaitsForAHandOffThatOutlivesItsSettledClaim() throws Exception {
+        IdempotencyEngine engine = engine();
+        ActiveClaim<String> running = (ActiveClaim<String>) engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll());
+        IdempotencyEngine.HandOff handOff = engine.handOff();
+        engine.shutdown();
+        running.finish("done");
+
+        assertThat(engine.activeClaimCount()).isZero();
+        assertThat(engine.awaitSettled(Duration.ZERO)).as("the result is still on its way to the caller").isFalse();
+        assertThat(engine.handOff()).as("taken during a shutdown too: it is for work already claimed").isNotNull().satisfies(IdempotencyEngine.HandOff::close);
+        handOff.close();
+        handOff.close();
+        assertThat(engine.awaitSettled(Duration.ZERO)).isTrue();
+    }
+
+    @Test
     void closeStopsWaitingAfterTheShutdownTimeoutAndTheClaimCanStillSettle() {
         IdempotencyEngine engine = IdempotencyEngine.builder(store).lease(Duration.ofMinutes(1))
                 .shutdownTimeout(Duration.ZERO).build();
@@ -111,6 +127,73 @@ class EngineShutdownTest {
         // Its lease no longer renewed, the claim still settles, fenced by its owner token.
         assertThat(running.finish("late").completion()).isEqualTo(Completion.STORED);
         assertThat(engine.activeClaimCount()).isZero();
+    }
+
+    @Test
+    void anEngineResumedAfterAShutdownTakesClaimsAndReplaysAgain() {
+        IdempotencyEngine engine = engine();
+        AtomicInteger executions = new AtomicInteger();
+        engine.shutdown();
+        assertThatThrownBy(() -> engine.execute(REQUEST, ResultCodecs.utf8(), ctx -> "ran " + executions.incrementAndGet()))
+                .isInstanceOf(IdempotencyEngineClosedException.class);
+
+        engine.resume();
+
+        assertThat(engine.isShutdown()).isFalse();
+        assertThat(engine.execute(REQUEST, ResultCodecs.utf8(), ctx -> "ran " + executions.incrementAndGet()))
+                .isEqualTo(new IdempotencyOutcome.Executed<>("ran 1", Completion.STORED, false));
+        assertThat(engine.execute(REQUEST, ResultCodecs.utf8(), ctx -> "ran " + executions.incrementAndGet()))
+                .isInstanceOfSatisfying(IdempotencyOutcome.Replayed.class, replay -> assertThat(replay.result()).isEqualTo("ran 1"));
+        assertThat(executions).hasValue(1);
+        // A second shutdown refuses claims again, and the engine can be resumed again.
+        engine.shutdown();
+        assertThatThrownBy(() -> engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll()))
+                .isInstanceOf(IdempotencyEngineClosedException.class);
+        engine.resume();
+        assertThat(engine.isShutdown()).isFalse();
+    }
+
+    @Test
+    void aClaimActiveAcrossAShutdownAndResumeStillSettles() {
+        IdempotencyEngine engine = engine();
+        ActiveClaim<String> running = (ActiveClaim<String>) engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll());
+
+        engine.shutdown();
+        engine.resume();
+
+        assertThat(engine.activeClaimCount()).isEqualTo(1);
+        assertThat(running.finish("done").completion()).isEqualTo(Completion.STORED);
+        assertThat(engine.activeClaimCount()).isZero();
+        assertThat(store.find(REQUEST.key()).orElseThrow().status()).isEqualTo(IdempotencyStatus.COMPLETED);
+    }
+
+    @Test
+    void aClosedEngineCannotBeResumed() {
+        IdempotencyEngine engine = engine();
+        assertThat(engine.isClosed()).isFalse();
+        engine.close();
+
+        assertThat(engine.isClosed()).isTrue();
+        assertThatThrownBy(engine::resume)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+        assertThat(engine.isShutdown()).isTrue();
+        assertThatThrownBy(() -> engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll()))
+                .isInstanceOf(IdempotencyEngineClosedException.class);
+    }
+
+    @Test
+    void anEngineWhoseCloseIsWaitingForAClaimCannotBeResumed() throws Exception {
+        IdempotencyEngine engine = engine();
+        ActiveClaim<String> running = (ActiveClaim<String>) engine.begin(REQUEST, ResultCodecs.utf8(), OutcomePolicy.storeAll());
+        Future<?> closed = threads.submit(engine::close);
+        awaitShutdown(engine);
+
+        assertThatThrownBy(engine::resume).isInstanceOf(IllegalStateException.class);
+        assertThat(engine.isShutdown()).isTrue();
+        running.finish("done");
+        closed.get(10, TimeUnit.SECONDS);
+        assertThat(engine.isClosed()).isTrue();
     }
 
     @Test

@@ -6,15 +6,18 @@ import dev.idempotency.core.store.ClaimDecision;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
 import dev.idempotency.core.store.CompleteResult;
+import dev.idempotency.core.store.DeleteResult;
 import dev.idempotency.core.store.IdempotencyRecord;
 import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.IdempotencyStoreException;
+import dev.idempotency.core.store.InspectResult;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.core.store.PurgeResult;
 import dev.idempotency.core.store.RecoveryPoint;
 import dev.idempotency.core.store.ReleaseResult;
 import dev.idempotency.core.store.RenewResult;
+import dev.idempotency.core.store.StatusCounts;
 import dev.idempotency.core.store.StoredResponse;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
@@ -53,6 +56,10 @@ import org.jspecify.annotations.Nullable;
  *       it is, and headers in {@link StoredResponse#encodeHeaders()}'s binary form.</li>
  * </ol>
  * A replay is one round trip: the claim script returns the completed record with its response.
+ *
+ * <p>Of the operator's methods, {@link #inspect} (the find script, which also returns the server's time) and
+ * {@link #deleteCompleted} (fenced by the owner token, a completed record only) are supported;
+ * {@link #countByStatus} is not, since counting would need a scan of the keyspace.
  *
  * <pre>{@code
  * RedisClient client = RedisClient.create("redis://127.0.0.1:6379");
@@ -221,6 +228,53 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
         } catch (RuntimeException e) {
             throw failure("find", key, e);
         }
+    }
+
+    /** Reads the record with the Redis server's time, in the one script {@link #find} runs. */
+    @Override
+    public InspectResult inspect(IdempotencyKey key) {
+        Objects.requireNonNull(key, "key");
+        byte[] redisKey = redisKey(key);
+        List<Object> reply = runScript("inspect", key, () -> connection.run(RedisScript.FIND, redisKey));
+        try {
+            if (number(reply.get(0)) == 0) {
+                return new InspectResult.NotFound();
+            }
+            return new InspectResult.Found(record(key, reply, 2), micros(number(reply.get(1))));
+        } catch (RuntimeException e) {
+            throw failure("inspect", key, e);
+        }
+    }
+
+    /**
+     * Deletes the record in one script, only while it is completed, carries {@code owner} and has not expired by the
+     * Redis server's clock.
+     */
+    @Override
+    public DeleteResult deleteCompleted(IdempotencyKey key, OwnerToken owner) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(owner, "owner");
+        byte[] redisKey = redisKey(key);
+        List<Object> reply = runScript("delete", key,
+                () -> connection.run(RedisScript.DELETE_COMPLETED, redisKey, utf8(owner.value())));
+        try {
+            if (number(reply.get(0)) == 0) {
+                return new DeleteResult.NotDeleted();
+            }
+            awaitReplicas("delete", key, redisKey);
+            return new DeleteResult.Deleted();
+        } catch (RuntimeException e) {
+            throw failure("delete", key, e);
+        }
+    }
+
+    /**
+     * Unsupported: counting records by status would need a scan of the keyspace (on every node of a cluster), which
+     * the store never does; each of its operations touches the one key of one record.
+     */
+    @Override
+    public StatusCounts countByStatus() {
+        return new StatusCounts.Unsupported();
     }
 
     /**
@@ -413,7 +467,7 @@ public final class RedisIdempotencyStore implements IdempotencyStore {
         }
 
         /**
-         * After each write (a claim that acquires, complete, release, renew, checkpoint), waits with {@code WAIT}
+         * After each write (a claim that acquires, complete, release, renew, checkpoint, deleteCompleted), waits with {@code WAIT}
          * until this many replicas acknowledged it, and fails with an {@link IdempotencyStoreException} when fewer
          * do within {@code timeout}. {@code WAIT} blocks the connection it runs on for up to the timeout, so this
          * costs throughput. 0, the default, waits for none.

@@ -21,8 +21,10 @@ public enum RedisScript {
     RELEASE("release.lua"),
     /** Extends the lease, and records a recovery point when given one, fenced by the owner token. */
     RENEW("renew.lua"),
-    /** Reads a record whose TTL has not passed. */
-    FIND("find.lua");
+    /** Reads a record whose TTL has not passed, with the server's time: serves both find and inspect. */
+    FIND("find.lua"),
+    /** Deletes a completed record for an operator, fenced by the owner token. */
+    DELETE_COMPLETED("delete_completed.lua");
 
     private final String resource;
     private final byte[] source;

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.store.ClaimRequest;
 import dev.idempotency.core.store.ClaimResult;
+import dev.idempotency.core.store.DeleteResult;
+import dev.idempotency.core.store.IdempotencyStatus;
 import dev.idempotency.core.store.IdempotencyStore;
-import dev.idempotency.store.tck.IdempotencyStoreContractTest;
+import dev.idempotency.core.store.InspectResult;
 import dev.idempotency.core.store.OwnerToken;
+import dev.idempotency.core.store.StatusCounts;
 import dev.idempotency.core.store.StoredResponse;
+import dev.idempotency.store.tck.IdempotencyStoreContractTest;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -84,6 +88,43 @@ class RedisIdempotencyStoreIT extends IdempotencyStoreContractTest {
                 LONG))).isInstanceOf(ClaimResult.Acquired.class);
         assertThat(store.claim(claimRequest(IdempotencyKey.of(key("x").scope(), "y:z"), fingerprint("a"), LONG,
                 LONG))).isInstanceOf(ClaimResult.Acquired.class);
+    }
+
+    @Test
+    void inspectAndDeleteCompletedAreSupportedAndCountingIsNot() {
+        IdempotencyKey key = key("operator");
+        OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+        store.complete(key, owner, StoredResponse.of(201, bytes("done")), LONG);
+
+        InspectResult.Found found = (InspectResult.Found) store.inspect(key);
+        assertThat(found.record().status()).isEqualTo(IdempotencyStatus.COMPLETED);
+        assertThat(found.record().ownerToken()).isEqualTo(owner);
+        assertThat(found.storeTime()).isAfterOrEqualTo(found.record().createdAt())
+                .isBefore(found.record().expiresAt());
+        assertThat(store.deleteCompleted(key, owner)).isInstanceOf(DeleteResult.Deleted.class);
+        assertThat(redis.connection().sync().exists(redisStore().redisKey(key))).isZero();
+        // Counting would need a scan of the keyspace, which the store never does.
+        assertThat(store.countByStatus()).isInstanceOf(StatusCounts.Unsupported.class);
+    }
+
+    @Test
+    void aRecordPastItsExpiryThatRedisStillHoldsIsNeitherInspectedNorDeleted() {
+        IdempotencyKey key = key("past-expiry");
+        OwnerToken owner = acquire(key, fingerprint("a"), LONG);
+        store.complete(key, owner, StoredResponse.of(200, bytes("done")), LONG);
+        RedisCommands<byte[], byte[]> commands = redis.connection().sync();
+        byte[] redisKey = redisStore().redisKey(key);
+        // The record as Redis may still hold it for up to a millisecond after its expiry: the scripts read the clock.
+        commands.persist(redisKey);
+        commands.hset(redisKey, "e".getBytes(StandardCharsets.US_ASCII), "1000000".getBytes(StandardCharsets.US_ASCII));
+
+        try {
+            assertThat(store.inspect(key)).isInstanceOf(InspectResult.NotFound.class);
+            assertThat(store.deleteCompleted(key, owner)).isInstanceOf(DeleteResult.NotDeleted.class);
+            assertThat(commands.exists(redisKey)).isEqualTo(1);
+        } finally {
+            commands.del(redisKey);
+        }
     }
 
     @Test

@@ -165,7 +165,10 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (isAsyncDispatch(request)) {
-            runner.asyncDispatch(request, response, chain);
+            // The dispatch that writes an asynchronous result settles the claim before it writes (see HandlerRun).
+            try (IdempotencyEngine.HandOff writing = engine.handOff()) {
+                runner.asyncDispatch(request, response, chain);
+            }
             return;
         }
         // 1. Which handler serves the request, and whether it is protected.
@@ -254,8 +257,11 @@ public class IdempotencyFilter extends OncePerRequestFilter implements Ordered {
         }
         if (claim instanceof ActiveClaim<HttpResult> active) { // 6.
             wrappedRequest.setAttribute(KEY_ATTRIBUTE, active.key());
-            runner.run(active, observation.acquired(active.isTakeover() ? ClaimOutcome.TAKEOVER : ClaimOutcome.ACQUIRED),
-                    handler, wrappedRequest, response, chain);
+            // The run stores the response before the client gets it: a graceful stop waits for both.
+            try (IdempotencyEngine.HandOff writing = engine.handOff()) {
+                runner.run(active, observation.acquired(active.isTakeover() ? ClaimOutcome.TAKEOVER : ClaimOutcome.ACQUIRED),
+                        handler, wrappedRequest, response, chain);
+            }
         } else if (claim instanceof IdempotencyOutcome.Replayed<HttpResult> replayed) { // 7.
             observation.ended(ClaimOutcome.REPLAYED);
             if (log.isDebugEnabled()) {
