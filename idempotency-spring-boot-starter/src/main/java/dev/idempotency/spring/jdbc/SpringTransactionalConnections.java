@@ -8,6 +8,7 @@ import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
@@ -17,10 +18,13 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * phase. Outside such a transaction, or in one on another {@code DataSource}, the store writes on a connection of its
  * own.
  *
- * <p>A fenced write that matches no row marks the transaction's connection rollback-only, which the JDBC transaction
- * managers honour at commit even when the application catches the {@code OwnershipLostException} (the commit then
- * rolls back and throws {@code UnexpectedRollbackException}); the exception itself rolls back a {@code @Transactional}
- * method under any transaction manager.
+ * <p>A fenced write that matches no row, or fails, marks the transaction's connection rollback-only, which the JDBC
+ * transaction managers honour at commit even when the application catches the {@code OwnershipLostException} (the
+ * commit then rolls back and throws {@code UnexpectedRollbackException}). A manager that never reads the connection's
+ * mark, such as {@code JpaTransactionManager}, which reads its {@code EntityTransaction}'s, is stopped by a
+ * synchronization registered at the same time: it throws an {@code IllegalStateException} from {@code beforeCommit},
+ * so the transaction rolls back under any transaction manager, and a stale run's rows never commit after another run
+ * took the key over.
  */
 public final class SpringTransactionalConnections implements TransactionalConnections {
 
@@ -41,6 +45,9 @@ public final class SpringTransactionalConnections implements TransactionalConnec
             @Override
             public void setRollbackOnly() {
                 holder.setRollbackOnly();
+                if (TransactionSynchronizationManager.isSynchronizationActive()) {
+                    TransactionSynchronizationManager.registerSynchronization(RefuseCommit.INSTANCE);
+                }
             }
 
             @Override
@@ -48,6 +55,22 @@ public final class SpringTransactionalConnections implements TransactionalConnec
                 DataSourceUtils.releaseConnection(connection, dataSource);
             }
         });
+    }
+
+    /**
+     * Turns a commit into a rollback, whichever transaction manager runs it. Not a {@code TransactionException}: the
+     * managers take an {@code UnexpectedRollbackException} from {@code beforeCommit} as a rollback already done and
+     * leave the connection's work to be committed when its auto-commit is restored; any other runtime exception there
+     * rolls the transaction back.
+     */
+    private enum RefuseCommit implements TransactionSynchronization {
+        INSTANCE;
+
+        @Override
+        public void beforeCommit(boolean readOnly) {
+            throw new IllegalStateException("Transaction rolled back because a checkpoint in it lost the idempotency key "
+                    + "to another run, or failed: its rows must not commit without their recovery point");
+        }
     }
 
     /**

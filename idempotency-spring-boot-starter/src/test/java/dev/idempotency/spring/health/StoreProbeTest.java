@@ -1,6 +1,7 @@
 package dev.idempotency.spring.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.store.ForwardingIdempotencyStore;
@@ -70,15 +71,14 @@ class StoreProbeTest {
 
         assertThat(probe.probe()).isInstanceOfSatisfying(StoreProbe.Result.NoAnswer.class,
                 noAnswer -> assertThat(noAnswer.timeout()).isEqualTo(Duration.ofMillis(50)));
+        // The read runs on the probe's own thread, which a busy machine may start late: wait until it hangs.
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.reads.get() == 1);
+        assertThat(probe.probe()).isInstanceOf(StoreProbe.Result.NoAnswer.class);
         assertThat(probe.probe()).isInstanceOf(StoreProbe.Result.NoAnswer.class);
         assertThat(store.reads).as("one read in flight, however many probes").hasValue(1);
 
         store.hang.countDown();
         store.hang = null;
-        StoreProbe.Result recovered;
-        do {
-            recovered = probe.probe();
-        } while (!(recovered instanceof StoreProbe.Result.Up));
-        assertThat(recovered).isInstanceOf(StoreProbe.Result.Up.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> probe.probe() instanceof StoreProbe.Result.Up);
     }
 }

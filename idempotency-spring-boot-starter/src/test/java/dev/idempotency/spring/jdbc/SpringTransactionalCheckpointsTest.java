@@ -135,6 +135,49 @@ class SpringTransactionalCheckpointsTest {
         });
     }
 
+    /**
+     * Like {@code JpaTransactionManager}, which reads the rollback-only mark of its {@code EntityTransaction} and never
+     * that of the JDBC connection the checkpoint wrote on: a manager blind to the connection's mark.
+     */
+    static final class ConnectionMarkBlindTransactionManager extends DataSourceTransactionManager {
+
+        ConnectionMarkBlindTransactionManager(DataSource dataSource) {
+            super(dataSource);
+        }
+
+        @Override
+        protected boolean shouldCommitOnGlobalRollbackOnly() {
+            return true;
+        }
+    }
+
+    @Test
+    void aStaleOwnersRowsDoNotCommitWhenTheWorkCatchesOwnershipLostUnderAManagerBlindToTheConnectionsMark() {
+        runner.withUserConfiguration(PlainPool.class).run(context -> {
+            DataSource dataSource = context.getBean(DataSource.class);
+            TransactionTemplate transactions = new TransactionTemplate(new ConnectionMarkBlindTransactionManager(dataSource));
+            JdbcTemplate jdbc = new JdbcTemplate(dataSource);
+            IdempotencyStore store = store(context);
+            IdempotencyKey key = IdempotencyKey.of("s", "k-stale-blind");
+            OwnerToken stale = store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMillis(50),
+                    Duration.ofMinutes(10))).record().ownerToken();
+            Thread.sleep(200);
+            assertThat(store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMinutes(10),
+                    Duration.ofMinutes(10)))).isInstanceOf(ClaimResult.Acquired.class);
+            AtomicReference<RenewResult> answer = new AtomicReference<>();
+
+            assertThatThrownBy(() -> transactions.executeWithoutResult(status -> {
+                jdbc.update("INSERT INTO payment (id) VALUES ('p-stale-blind')");
+                // The work swallows the lost ownership and carries on, as a careless handler would.
+                answer.set(store.checkpoint(key, stale, RecoveryPoint.of("charged"), Duration.ofMinutes(1)));
+            })).isInstanceOf(IllegalStateException.class).hasMessageContaining("lost the idempotency key");
+
+            assertThat(answer.get()).isInstanceOf(RenewResult.OwnershipLost.class);
+            assertThat(jdbc.queryForList("SELECT id FROM payment", String.class)).isEmpty();
+            assertThat(store.find(key).orElseThrow().lastRecoveryPoint()).isEmpty();
+        });
+    }
+
     @Test
     void theClaimNeverRunsInTheCallersTransactionThroughATransactionAwareProxy() {
         runner.withUserConfiguration(TransactionAwareProxy.class).run(context -> {

@@ -136,29 +136,36 @@ class OrdersConsumerIT {
     @Test
     void twoInstancesCompetingOnOneQueueShipEachEventOnce() throws Exception {
         ConfigurableApplicationContext second = RUN.startInstance(RUN.properties("instance-b"));
-        DeliveryCounts secondCounts = second.getBean(DeliveryCounts.class);
-        await().atMost(PATIENCE).until(() -> admin.getQueueInfo(RUN.queue).getConsumerCount() == 2);
-        int acknowledgedBefore = counts.acknowledgedCount() + secondCounts.acknowledgedCount();
-        List<String> events = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
-            OrderPlaced event = new OrderPlaced("evt-" + UUID.randomUUID(), "competing-" + i, "sku-1", 1);
-            for (int copy = 0; copy < 3; copy++) {
-                rabbit.convertAndSend(RUN.queue, event);
+        try {
+            DeliveryCounts secondCounts = second.getBean(DeliveryCounts.class);
+            await().atMost(PATIENCE).until(() -> admin.getQueueInfo(RUN.queue).getConsumerCount() == 2);
+            int acknowledgedBefore = counts.acknowledgedCount() + secondCounts.acknowledgedCount();
+            int firstDeliveriesBefore = deliveriesOf(counts);
+            List<String> events = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                OrderPlaced event = new OrderPlaced("evt-" + UUID.randomUUID(), "competing-" + i, "sku-1", 1);
+                for (int copy = 0; copy < 3; copy++) {
+                    rabbit.convertAndSend(RUN.queue, event);
+                }
+                events.add(event.eventId());
             }
-            events.add(event.eventId());
+            await().atMost(PATIENCE).until(() -> counts.acknowledgedCount() + secondCounts.acknowledgedCount() >= acknowledgedBefore + 60);
+            for (String event : events) {
+                assertThat(shipmentsOf(event)).as("shipments of %s", event).isEqualTo(1);
+            }
+            // Which instance ships an event is a race the test does not fix: an instance still warming up can lose every
+            // one. What it does fix is that both took deliveries from the one queue, so duplicates met on two instances.
+            assertThat(deliveriesOf(counts) - firstDeliveriesBefore).as("deliveries taken by instance-a").isPositive();
+            assertThat(deliveriesOf(secondCounts)).as("deliveries taken by instance-b").isPositive();
+            assertThat(counts.acknowledgedCount() + secondCounts.acknowledgedCount()).isEqualTo(acknowledgedBefore + 60);
+            log.info("Two competing instances: " + jdbc.sql("""
+                    SELECT shipped_by, COUNT(*) AS shipments FROM shipment WHERE order_id LIKE 'competing-%' GROUP BY shipped_by
+                    """).query().listOfRows() + "; requeued while another instance shipped the same event: "
+                    + (counts.requeuedCount() + secondCounts.requeuedCount()));
+        } finally {
+            // Closed even when an assertion fails, so that it cannot take the later tests' deliveries.
+            second.close();
         }
-        await().atMost(PATIENCE).until(() -> counts.acknowledgedCount() + secondCounts.acknowledgedCount() >= acknowledgedBefore + 60);
-        for (String event : events) {
-            assertThat(shipmentsOf(event)).as("shipments of %s", event).isEqualTo(1);
-        }
-        assertThat(jdbc.sql("SELECT DISTINCT shipped_by FROM shipment WHERE order_id LIKE 'competing-%'").query(String.class).list())
-                .as("both instances shipped some of the orders").containsExactlyInAnyOrder("instance-a", "instance-b");
-        assertThat(counts.acknowledgedCount() + secondCounts.acknowledgedCount()).isEqualTo(acknowledgedBefore + 60);
-        log.info("Two competing instances: " + jdbc.sql("""
-                SELECT shipped_by, COUNT(*) AS shipments FROM shipment WHERE order_id LIKE 'competing-%' GROUP BY shipped_by
-                """).query().listOfRows() + "; requeued while another instance shipped the same event: "
-                + (counts.requeuedCount() + secondCounts.requeuedCount()));
-        second.close();
     }
 
     @Test
@@ -183,6 +190,11 @@ class OrdersConsumerIT {
     static void awaitAcknowledged(DeliveryCounts counts, int expected) {
         await().atMost(PATIENCE).until(() -> counts.acknowledgedCount() >= expected);
         assertThat(counts.acknowledgedCount()).isEqualTo(expected);
+    }
+
+    /** The deliveries an instance answered, whether it acknowledged them or gave them back to the broker. */
+    private static int deliveriesOf(DeliveryCounts counts) {
+        return counts.acknowledgedCount() + counts.requeuedCount() + counts.rejectedCount();
     }
 
     private int shipmentsOf(String eventId) {

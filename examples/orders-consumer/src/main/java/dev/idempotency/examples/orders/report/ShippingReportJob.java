@@ -12,9 +12,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * Counts the shipments of each period. Every instance of the application schedules it, and exactly one of them runs
- * each fire: the key is the fire time truncated to the period, the same on every instance, and the instance that
- * claims it first runs the report while the others return without running. The cron fires at period boundaries, so
- * instances whose clocks agree to well within the period compute the same key.
+ * each fire: the key is the fire time the cron named, the same on every instance, and the instance that claims it
+ * first runs the report while the others return without running. The cron fires at period boundaries, so the fire
+ * time is the clock rounded to the nearest boundary: a fire the scheduler starts a little early or late, and an
+ * instance whose clock is a little off, still name their own fire, as long as they are off by less than half the
+ * period. Truncating instead would give a fire that starts a millisecond early the previous fire's key.
  *
  * <p>An instance that fires while another one still runs the report waits for it ({@code inFlightWait}) and then
  * returns, rather than failing the fire with {@code IdempotencyInProgressException}: a report takes far less than the
@@ -36,7 +38,7 @@ public class ShippingReportJob {
     }
 
     @Scheduled(cron = "${orders.report.cron}")
-    @Idempotent(keyScope = "job:shipping-report", key = "#root.target.currentFire()", ttl = "1d", inFlightWait = "10s")
+    @Idempotent(keyScope = "job:shipping-report", key = "#root.target.scheduledFire()", ttl = "1d", inFlightWait = "10s")
     public void report() {
         // The key this run claimed is its fire time, read back rather than computed again.
         Instant fire = Instant.parse(IdempotentMethodContext.current().key().key());
@@ -46,10 +48,13 @@ public class ShippingReportJob {
                 .update();
     }
 
-    /** The current fire time, truncated to the period: the same on every instance for one fire. */
-    public String currentFire() {
+    /** This fire's time: the period boundary nearest to now, the same on every instance for one fire. */
+    public String scheduledFire() {
+        return nearestBoundary(clock.instant(), period).toString();
+    }
+
+    static Instant nearestBoundary(Instant now, Duration period) {
         long periodMillis = period.toMillis();
-        long now = clock.millis();
-        return Instant.ofEpochMilli(now - Math.floorMod(now, periodMillis)).toString();
+        return Instant.ofEpochMilli(Math.floorDiv(now.toEpochMilli() + periodMillis / 2, periodMillis) * periodMillis);
     }
 }
