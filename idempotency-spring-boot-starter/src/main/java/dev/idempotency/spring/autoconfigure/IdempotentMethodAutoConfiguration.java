@@ -9,6 +9,7 @@ import dev.idempotency.spring.method.IdempotentMethodValidator;
 import dev.idempotency.spring.method.IdempotentValueSerializer;
 import dev.idempotency.spring.method.Jackson2ValueSerializer;
 import dev.idempotency.spring.method.Jackson3ValueSerializer;
+import dev.idempotency.spring.observation.IdempotencyObservations;
 import org.springframework.aop.config.AopConfigUtils;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -24,6 +25,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.type.AnnotationMetadata;
+import org.springframework.util.function.SingletonSupplier;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -39,16 +41,17 @@ public class IdempotentMethodAutoConfiguration {
 
     /**
      * Infrastructure role: the auto-proxy creator Spring Boot registers without AspectJ only applies infrastructure
-     * advisors. The engine and serializer are looked up on the first call, so that creating the advisor, which
+     * advisors. The engine, the serializer and the observations are looked up on the first call, so that creating the advisor, which
      * happens before ordinary beans, does not create them early.
      */
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     @ConditionalOnMissingBean
     public static IdempotentMethodAdvisor idempotentMethodAdvisor(ObjectProvider<IdempotencyEngine> engine,
-            ObjectProvider<IdempotentValueSerializer> serializer, BeanFactory beanFactory) {
+            ObjectProvider<IdempotentValueSerializer> serializer, ObjectProvider<IdempotencyObservations> observations,
+            BeanFactory beanFactory) {
         return new IdempotentMethodAdvisor(new IdempotentMethodInterceptor(engine::getObject, serializer::getIfAvailable,
-                beanFactory));
+                SingletonSupplier.of(() -> observations.getIfAvailable(IdempotencyObservations::noop)), beanFactory));
     }
 
     @Bean

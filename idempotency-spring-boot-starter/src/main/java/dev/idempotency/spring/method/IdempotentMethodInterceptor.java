@@ -1,18 +1,28 @@
 package dev.idempotency.spring.method;
 
+import dev.idempotency.core.ActiveClaim;
+import dev.idempotency.core.IdempotencyClaim;
 import dev.idempotency.core.IdempotencyEngine;
+import dev.idempotency.core.IdempotencyEngineClosedException;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.core.IdempotentRequest;
-import dev.idempotency.core.IdempotentWorkException;
+import dev.idempotency.core.OutcomePolicy;
 import dev.idempotency.core.RequestFingerprint;
 import dev.idempotency.core.ResultCodec;
 import dev.idempotency.core.ResultCodecs;
 import dev.idempotency.core.WorkContext;
+import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.core.store.StoredResponse;
 import dev.idempotency.spring.Idempotent;
+import dev.idempotency.spring.observation.IdempotencyObservations;
+import dev.idempotency.spring.observation.IdempotencyObservations.ClaimObservation;
+import dev.idempotency.spring.observation.IdempotencyObservations.ClaimOutcome;
+import dev.idempotency.spring.observation.IdempotencyObservations.CompletionOutcome;
+import dev.idempotency.spring.observation.IdempotencyObservations.RunObservation;
+import dev.idempotency.spring.observation.LogContext;
+import io.micrometer.observation.Observation;
 import java.lang.reflect.Method;
-import java.lang.reflect.UndeclaredThrowableException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
@@ -45,6 +55,10 @@ import org.springframework.util.ClassUtils;
  * </ol>
  * A store failure while claiming propagates as the engine's {@code IdempotencyStoreException}, and the method does not
  * run: a listener container then redelivers the message.
+ *
+ * <p>Each call is observed as an HTTP request is ({@link IdempotencyObservations}: the claim, the method's run and the
+ * completion, with the same tags), and the key's hash and the claim's outcome are in the MDC while the method runs
+ * ({@link LogContext}).
  */
 public class IdempotentMethodInterceptor implements MethodInterceptor {
 
@@ -53,6 +67,7 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
 
     private final Supplier<IdempotencyEngine> engine;
     private final Supplier<IdempotentValueSerializer> serializer;
+    private final Supplier<IdempotencyObservations> observations;
     private final BeanFactory beanFactory;
     private final Map<MethodOnClass, IdempotentMethodDefinition> definitions = new ConcurrentHashMap<>();
 
@@ -60,12 +75,14 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
      * @param engine looked up on the first call, so that the interceptor can be created before the engine's store
      * @param serializer looked up on the first call that stores or fingerprints a value; may supply {@code null}
      *     when no JSON mapper is on the classpath
+     * @param observations looked up on the first call, like the engine
      * @param beanFactory resolves {@code @beanName} references in expressions; may be {@code null}
      */
     public IdempotentMethodInterceptor(Supplier<IdempotencyEngine> engine, Supplier<IdempotentValueSerializer> serializer,
-            BeanFactory beanFactory) {
+            Supplier<IdempotencyObservations> observations, BeanFactory beanFactory) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.serializer = Objects.requireNonNull(serializer, "serializer");
+        this.observations = Objects.requireNonNull(observations, "observations");
         this.beanFactory = beanFactory;
     }
 
@@ -119,47 +136,74 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
         IdempotentRequest request = new IdempotentRequest(key, fingerprint(definition, context), definition.ttl(),
                 definition.inFlightWait());
         ResultCodec<Object> codec = codec(definition);
-        Throwable[] checkedFailure = new Throwable[1];
-        IdempotencyOutcome<Object> outcome;
+        ClaimObservation observation = observations.get().claimStarted(key);
+        IdempotencyClaim<Object> claim;
         try {
-            outcome = engine.get().execute(request, codec, claim -> proceed(invocation, claim, checkedFailure));
-        } catch (IdempotentWorkException e) {
-            if (checkedFailure[0] != null && e.getCause() == checkedFailure[0]) {
-                throw checkedFailure[0];
-            }
+            claim = engine.get().begin(request, codec, OutcomePolicy.storeAll());
+        } catch (IdempotencyStoreException e) {
+            observation.failed(ClaimOutcome.STORE_ERROR, e);
+            throw e;
+        } catch (IdempotencyEngineClosedException e) {
+            observation.failed(ClaimOutcome.SHUTTING_DOWN, e);
             throw e;
         }
-        if (outcome instanceof IdempotencyOutcome.Executed<Object> executed) {
-            return executed.result();
+        if (claim instanceof ActiveClaim<Object> active) {
+            return run(invocation, active,
+                    observation.acquired(active.isTakeover() ? ClaimOutcome.TAKEOVER : ClaimOutcome.ACQUIRED));
         }
-        if (outcome instanceof IdempotencyOutcome.Replayed<Object> replayed) {
+        if (claim instanceof IdempotencyOutcome.Replayed<Object> replayed) {
+            observation.ended(ClaimOutcome.REPLAYED);
             return replayed.result();
         }
-        if (outcome instanceof IdempotencyOutcome.InProgress<Object> inProgress) {
+        if (claim instanceof IdempotencyOutcome.InProgress<Object> inProgress) {
+            observation.ended(ClaimOutcome.IN_PROGRESS);
             throw new IdempotencyInProgressException(key, inProgress.retryAfter());
         }
+        observation.ended(ClaimOutcome.MISMATCH);
         throw new IdempotencyKeyReusedException(key);
+    }
+
+    /**
+     * Runs the method under its claim, then settles the claim: stores the return value, or releases the key and
+     * rethrows what the method threw, checked exceptions included.
+     */
+    private static Object run(MethodInvocation invocation, ActiveClaim<Object> claim, RunObservation observation)
+            throws Throwable {
+        Object result;
+        WorkContext previous = IdempotentMethodContext.bind(claim);
+        try (Observation.Scope scope = observation.openScope();
+                LogContext logContext = LogContext.put(observation.keyHash(), observation.outcome().tagValue())) {
+            result = invocation.proceed();
+        } catch (Throwable failure) {
+            observation.handlerFailed(failure);
+            Observation completion = observation.completionStarted();
+            try {
+                claim.abandon(failure);
+            } catch (RuntimeException | Error e) {
+                observation.settlingFailed(completion, e);
+                throw e;
+            }
+            observation.settled(completion,
+                    claim.ownershipLost() ? CompletionOutcome.OWNERSHIP_LOST : CompletionOutcome.RELEASED);
+            throw failure;
+        } finally {
+            IdempotentMethodContext.restore(previous);
+        }
+        Observation completion = observation.completionStarted();
+        IdempotencyOutcome.Executed<Object> executed;
+        try {
+            executed = claim.finish(result);
+        } catch (RuntimeException | Error e) {
+            observation.settlingFailed(completion, e);
+            throw e;
+        }
+        observation.settled(completion, CompletionOutcome.of(executed.completion(), true));
+        return executed.result();
     }
 
     private static IdempotentMethodDefinition define(MethodOnClass call) {
         Method specific = AopUtils.getMostSpecificMethod(call.method(), call.targetClass());
         return IdempotentMethodDefinition.inspect(specific, call.targetClass());
-    }
-
-    private static Object proceed(MethodInvocation invocation, WorkContext claim, Throwable[] checkedFailure) throws Exception {
-        WorkContext previous = IdempotentMethodContext.bind(claim);
-        try {
-            return invocation.proceed();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Exception e) {
-            checkedFailure[0] = e;
-            throw e;
-        } catch (Throwable e) {
-            throw new UndeclaredThrowableException(e);
-        } finally {
-            IdempotentMethodContext.restore(previous);
-        }
     }
 
     private static IdempotencyKey key(IdempotentMethodDefinition definition, MethodBasedEvaluationContext context) {

@@ -1,6 +1,7 @@
 package dev.idempotency.spring.observation;
 
 import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.IdempotencyOutcome.Completion;
 import dev.idempotency.core.RequestFingerprint;
 import io.micrometer.common.KeyValue;
 import io.micrometer.observation.Observation;
@@ -150,6 +151,20 @@ public final class IdempotencyObservations {
 
         CompletionOutcome(String tagValue) {
             this.tagValue = tagValue;
+        }
+
+        /**
+         * The outcome of a settled claim.
+         *
+         * @param replayable whether a {@link Completion#STORED} result can be replayed
+         */
+        public static CompletionOutcome of(Completion completion, boolean replayable) {
+            return switch (completion) {
+                case STORED -> replayable ? STORED : NOT_REPLAYABLE;
+                case RELEASED -> RELEASED;
+                case OWNERSHIP_LOST -> OWNERSHIP_LOST;
+                case STORE_FAILED -> STORE_FAILED;
+            };
         }
 
         public String tagValue() {

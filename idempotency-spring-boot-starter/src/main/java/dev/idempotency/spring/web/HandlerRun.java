@@ -7,6 +7,7 @@ import dev.idempotency.core.IdempotencyOutcome;
 import dev.idempotency.spring.NotReplayableReason;
 import dev.idempotency.spring.observation.IdempotencyObservations.CompletionOutcome;
 import dev.idempotency.spring.observation.IdempotencyObservations.RunObservation;
+import dev.idempotency.spring.observation.LogContext;
 import io.micrometer.observation.Observation;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -432,12 +433,7 @@ final class HandlerRun implements AsyncListener {
     }
 
     private static CompletionOutcome completionOutcome(IdempotencyOutcome.Executed<HttpResult> executed) {
-        return switch (executed.completion()) {
-            case STORED -> executed.result().replayable() ? CompletionOutcome.STORED : CompletionOutcome.NOT_REPLAYABLE;
-            case RELEASED -> CompletionOutcome.RELEASED;
-            case OWNERSHIP_LOST -> CompletionOutcome.OWNERSHIP_LOST;
-            case STORE_FAILED -> CompletionOutcome.STORE_FAILED;
-        };
+        return CompletionOutcome.of(executed.completion(), executed.result().replayable());
     }
 
     /** The response of what the handler returned, as captured. */

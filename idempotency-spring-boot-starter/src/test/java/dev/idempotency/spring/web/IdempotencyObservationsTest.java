@@ -15,6 +15,7 @@ import dev.idempotency.core.store.IdempotencyStore;
 import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.spring.autoconfigure.IdempotencyObservationAutoConfiguration;
 import dev.idempotency.spring.observation.IdempotencyObservations;
+import dev.idempotency.spring.observation.LogContext;
 import dev.idempotency.spring.web.FilterTestSupport.ObservedStore;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;

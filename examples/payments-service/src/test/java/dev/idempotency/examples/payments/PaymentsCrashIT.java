@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code POST /payments} killed with SIGKILL at every boundary of its atomic phases, {@value #CRASHES_PER_BOUNDARY}
@@ -44,9 +45,12 @@ import org.junit.jupiter.api.Test;
  * answers 201 with the payment as its rows show it (as an uncrashed run answers), and a log line that it resumed from
  * the recovery point that committed before the crash.
  *
- * <p>Runs on PostgreSQL, found as {@link PaymentsPostgresIT} finds it, in a schema of its own; the database must
- * outlive the processes. The lease is 2 seconds, shorter than a JVM takes to start, so a retry takes the crashed
- * run's key over at once.
+ * <p>Runs twice: with the idempotency records in the JDBC store, where a recovery point commits with its phase's rows,
+ * and in the Redis store ({@code redis} profile), where it is written just before that commit, so a crash before a
+ * commit resumes from the recovery point written for it and the rows decide what runs again. The payments are on
+ * PostgreSQL in both, found as {@link PaymentsPostgresIT} finds it, in a schema of its own, since the database must
+ * outlive the processes; Redis as {@link PaymentsRedisIT} finds it, under a key prefix of this run's own. The lease is
+ * 2 seconds, shorter than a JVM takes to start, so a retry takes the crashed run's key over at once.
  */
 class PaymentsCrashIT {
 
@@ -54,36 +58,57 @@ class PaymentsCrashIT {
     private static final String URL = env("IDEMPOTENCY_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test");
     private static final String USER = env("IDEMPOTENCY_TEST_POSTGRES_USER", "postgres");
     private static final String PASSWORD = env("IDEMPOTENCY_TEST_POSTGRES_PASSWORD", "");
-    private static final String SCHEMA = "payments_crash_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12)
-            .toLowerCase(Locale.ROOT);
+    private static final String REDIS_URL = env("IDEMPOTENCY_TEST_REDIS_URL", "redis://127.0.0.1:6379");
+    private static final String RUN_ID = UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
 
-    /** Each boundary, and the recovery point a retry must resume from after a crash there ({@code null}: none). */
-    private static final Map<String, String> BOUNDARIES = new LinkedHashMap<>();
+    /** Where the idempotency records are kept, and what a retry resumes from after a crash at each boundary. */
+    enum Store {
+        /** The recovery point commits with its phase's rows. */
+        JDBC(List.of("--spring.profiles.active=postgres"), null, "created"),
+        /** The recovery point is in Redis before its phase's commit, so a crash before the commit still has it. */
+        REDIS(List.of("--spring.profiles.active=postgres,redis", "--spring.data.redis.url=" + REDIS_URL,
+                "--idempotency.redis.key-prefix=payments-crash-" + RUN_ID + ":"), "created", "charged");
 
-    static {
-        BOUNDARIES.put("before-commit-1", null);
-        BOUNDARIES.put("after-commit-1", "created");
-        BOUNDARIES.put("after-gateway", "created");
-        BOUNDARIES.put("before-commit-2", "created");
-        BOUNDARIES.put("after-commit-2", "charged");
+        final List<String> arguments;
+        /** Each boundary, and the recovery point a retry must resume from after a crash there ({@code null}: none). */
+        final Map<String, String> boundaries = new LinkedHashMap<>();
+
+        /** The payments' schema: one per store, since each store's run migrates its own set of tables. */
+        String schema() {
+            return "payments_crash_" + RUN_ID + "_" + name().toLowerCase(Locale.ROOT);
+        }
+
+        Store(List<String> arguments, String resumedAfterCrashBeforeCommit1, String resumedAfterCrashBeforeCommit2) {
+            this.arguments = arguments;
+            boundaries.put("before-commit-1", resumedAfterCrashBeforeCommit1);
+            boundaries.put("after-commit-1", "created");
+            boundaries.put("after-gateway", "created");
+            boundaries.put("before-commit-2", resumedAfterCrashBeforeCommit2);
+            boundaries.put("after-commit-2", "charged");
+        }
     }
 
     private record Crash(String boundary, String key, String body) {}
 
     @BeforeAll
     static void createSchema() throws SQLException {
-        execute("CREATE SCHEMA " + SCHEMA);
+        for (Store store : Store.values()) {
+            execute("CREATE SCHEMA " + store.schema());
+        }
     }
 
     @AfterAll
     static void dropSchema() throws SQLException {
-        execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+        for (Store store : Store.values()) {
+            execute("DROP SCHEMA IF EXISTS " + store.schema() + " CASCADE");
+        }
     }
 
-    @Test
-    void aPaymentKilledAtAnyPhaseBoundaryIsFinishedByItsRetryWithOnePaymentAndOneCharge() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void aPaymentKilledAtAnyPhaseBoundaryIsFinishedByItsRetryWithOnePaymentAndOneCharge(Store store) throws Exception {
         List<Crash> crashes = new ArrayList<>();
-        for (String boundary : BOUNDARIES.keySet()) {
+        for (String boundary : store.boundaries.keySet()) {
             for (int i = 1; i <= CRASHES_PER_BOUNDARY; i++) {
                 crashes.add(new Crash(boundary, "crash-" + boundary + "-" + i + "-" + UUID.randomUUID(),
                         body(1000 + crashes.size(), "EUR", "crash at " + boundary)));
@@ -92,11 +117,11 @@ class PaymentsCrashIT {
         Crash previous = null;
         for (int i = 0; i <= crashes.size(); i++) {
             Crash crash = i < crashes.size() ? crashes.get(i) : null;
-            Child child = Child.start("crash-" + i, crash);
+            Child child = Child.start(store.name().toLowerCase(Locale.ROOT) + "-crash-" + i, crash, store);
             try {
                 PaymentsApi api = child.awaitStarted();
                 if (previous != null) {
-                    assertRetryFinishes(api, child, previous);
+                    assertRetryFinishes(api, child, previous, store);
                 }
                 if (crash != null) {
                     CompletableFuture.runAsync(() -> api.pay(ALICE, crash.key(), crash.body()));
@@ -110,22 +135,22 @@ class PaymentsCrashIT {
             previous = crash;
         }
         for (Crash crash : crashes) {
-            assertThat(count("SELECT COUNT(*) FROM payment WHERE idempotency_key = ?", crash.key()))
+            assertThat(count(store, "SELECT COUNT(*) FROM payment WHERE idempotency_key = ?", crash.key()))
                     .as("payments for %s", crash.key()).isEqualTo(1);
-            assertThat(count("SELECT COUNT(*) FROM gateway_charge c JOIN payment p ON c.reference = p.id"
+            assertThat(count(store, "SELECT COUNT(*) FROM gateway_charge c JOIN payment p ON c.reference = p.id"
                     + " WHERE p.idempotency_key = ?", crash.key())).as("charges for %s", crash.key()).isEqualTo(1);
         }
-        assertThat(count("SELECT COUNT(*) FROM gateway_charge", null)).isEqualTo(crashes.size() + 1);
+        assertThat(count(store, "SELECT COUNT(*) FROM gateway_charge", null)).isEqualTo(crashes.size() + 1);
     }
 
-    private static void assertRetryFinishes(PaymentsApi api, Child child, Crash crash) throws Exception {
+    private static void assertRetryFinishes(PaymentsApi api, Child child, Crash crash, Store store) throws Exception {
         HttpResponse<String> retry = payUntilNotInProgress(api, crash);
         assertThat(retry.statusCode()).as("retry of %s: %s", crash.key(), retry.body()).isEqualTo(201);
         assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
         assertAnswerIsBuiltFromTheRows(api, retry);
         assertThat(JsonPath.<String>read(retry.body(), "$.status")).isEqualTo("SUCCEEDED");
 
-        String resumedFrom = BOUNDARIES.get(crash.boundary());
+        String resumedFrom = store.boundaries.get(crash.boundary());
         List<String> resumeLines = child.lines().stream()
                 .filter(line -> line.contains("Payment for key " + crash.key() + ": resuming from recovery point"))
                 .toList();
@@ -186,22 +211,23 @@ class PaymentsCrashIT {
             reader.start();
         }
 
-        static Child start(String name, Crash crash) throws IOException {
+        static Child start(String name, Crash crash, Store store) throws IOException {
             int port = freePort();
             String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
             Path logs = Path.of("target", "crash");
             Files.createDirectories(logs);
             // Flags for a fast start: each JVM lives a few seconds, so C1 only and a small serial heap.
-            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k", "-Xmx256m", "-Xshare:auto",
                     "-cp", classPath, CrashingPaymentsApp.class.getName(),
                     "--server.port=" + port,
-                    "--spring.profiles.active=postgres",
-                    "--spring.datasource.url=" + URL + (URL.contains("?") ? "&" : "?") + "currentSchema=" + SCHEMA,
+                    "--spring.datasource.url=" + URL + (URL.contains("?") ? "&" : "?") + "currentSchema=" + store.schema(),
                     "--spring.datasource.username=" + USER,
                     "--spring.datasource.password=" + PASSWORD,
                     "--idempotency.lease=2s",
-                    "--spring.main.banner-mode=off");
+                    "--spring.main.banner-mode=off"));
+            command.addAll(store.arguments);
+            ProcessBuilder builder = new ProcessBuilder(command);
             if (crash != null) {
                 builder.environment().put("CRASH_KEY", crash.key());
                 builder.environment().put("CRASH_AT", crash.boundary());
@@ -267,8 +293,8 @@ class PaymentsCrashIT {
         }
     }
 
-    private static int count(String sql, String key) throws SQLException {
-        try (Connection connection = connect(); PreparedStatement statement = connection.prepareStatement(sql)) {
+    private static int count(Store store, String sql, String key) throws SQLException {
+        try (Connection connection = connect(store); PreparedStatement statement = connection.prepareStatement(sql)) {
             if (key != null) {
                 statement.setString(1, key);
             }
@@ -289,9 +315,9 @@ class PaymentsCrashIT {
         }
     }
 
-    private static Connection connect() throws SQLException {
+    private static Connection connect(Store store) throws SQLException {
         Connection connection = DriverManager.getConnection(URL, USER, PASSWORD);
-        connection.setSchema(SCHEMA);
+        connection.setSchema(store.schema());
         return connection;
     }
 

@@ -31,6 +31,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@link IdempotencyContext#recoveryPoint()}: it skips what committed and never holds a transaction open across the
  * call to the gateway.
  *
+ * <p>The recovery point names the payment; the payment's row says which phases are left. With the JDBC store the two
+ * always agree, since they commit together. A store that cannot join the transaction (the {@code redis} profile's)
+ * writes the recovery point just before the phase's commit, so a crash between the two leaves the recovery point one
+ * phase ahead of the rows: the row it names is missing, or not yet charged, and that phase runs again.
+ *
  * <p>When the gateway refuses the charge (it recorded nothing), the error becomes a 502. The starter does not store
  * it; since the payment was created, the key keeps its recovery point, and a retry with the same key and body resumes
  * at the charge.
@@ -68,32 +73,25 @@ public class PaymentService {
         Optional<RecoveryPoint> resumeFrom = idempotency.recoveryPoint();
         resumeFrom.ifPresent(point -> log.info("Payment for key {}: resuming from recovery point '{}'",
                 idempotency.key().key(), point.phase()));
-        String phase = resumeFrom.map(RecoveryPoint::phase).orElse("");
+        Payment payment = resumeFrom.flatMap(point -> payments.findById(point.payload()))
+                .orElseGet(() -> transactions.execute(tx -> {
+                    String id = payments.insert(owner, idempotency.key().key(), idempotency.derive(CHARGE_STEP), amount,
+                            currency, description);
+                    idempotency.checkpoint(CREATED, id);
+                    return payments.findById(id).orElseThrow();
+                }));
 
-        String paymentId;
-        if (resumeFrom.isEmpty()) {
-            paymentId = transactions.execute(tx -> {
-                String id = payments.insert(owner, idempotency.key().key(), idempotency.derive(CHARGE_STEP), amount,
-                        currency, description);
-                idempotency.checkpoint(CREATED, id);
-                return id;
-            });
-        } else {
-            paymentId = resumeFrom.get().payload();
-        }
-
-        if (!phase.equals(CHARGED)) {
-            Payment payment = payments.findById(paymentId).orElseThrow();
+        if (payment.chargeId() == null) {
             // The payment's own values: a resumed run charges what the first run created.
             GatewayCharge charge = gateway.charge(payment.chargeKey(), payment.id(), payment.amount(), payment.currency(),
                     payment.description());
             transactions.executeWithoutResult(tx -> {
-                payments.recordCharge(paymentId, charge.id());
-                idempotency.checkpoint(CHARGED, paymentId);
+                payments.recordCharge(payment.id(), charge.id());
+                idempotency.checkpoint(CHARGED, payment.id());
             });
         }
 
-        return payments.findByOwnerAndId(owner, paymentId).orElseThrow();
+        return payments.findByOwnerAndId(owner, payment.id()).orElseThrow();
     }
 
     public Optional<Payment> find(String owner, String id) {

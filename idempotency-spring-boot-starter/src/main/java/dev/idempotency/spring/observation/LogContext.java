@@ -1,21 +1,20 @@
-package dev.idempotency.spring.web;
+package dev.idempotency.spring.observation;
 
-import dev.idempotency.spring.observation.IdempotencyObservations;
 import org.slf4j.MDC;
 import org.springframework.util.ClassUtils;
 
 /**
- * Puts the key's hash and the claim's outcome into the SLF4J MDC while a protected handler runs, so its log lines can
- * be matched with each other, with the request's spans and with the actuator endpoint. Each part of a run (the
- * request thread, an asynchronous dispatch, a {@code Callable}'s thread) puts them in and takes them out again, so
- * no pooled thread keeps them for the next request. Without SLF4J this does nothing.
+ * Puts the key's hash and the claim's outcome into the SLF4J MDC while a protected handler or {@code @Idempotent}
+ * method runs, so its log lines can be matched with each other, with the request's spans and with the actuator
+ * endpoint. Each part of a run (the request thread, an asynchronous dispatch, a {@code Callable}'s thread) puts them in
+ * and takes them out again, so no pooled thread keeps them for the next request. Without SLF4J this does nothing.
  */
-final class LogContext implements AutoCloseable {
+public final class LogContext implements AutoCloseable {
 
     /** MDC entry: {@link IdempotencyObservations#keyHash} of the scope and key. */
-    static final String KEY_HASH = "idempotencyKeyHash";
+    public static final String KEY_HASH = "idempotencyKeyHash";
     /** MDC entry: {@code acquired} or {@code takeover}. */
-    static final String OUTCOME = "idempotencyOutcome";
+    public static final String OUTCOME = "idempotencyOutcome";
 
     private static final boolean MDC_PRESENT = ClassUtils.isPresent("org.slf4j.MDC", LogContext.class.getClassLoader());
     private static final LogContext NONE = new LogContext(null, null, false);
@@ -31,7 +30,7 @@ final class LogContext implements AutoCloseable {
     }
 
     /** Puts the entries on this thread until {@link #close}, which restores what was there before. */
-    static LogContext put(String keyHash, String outcome) {
+    public static LogContext put(String keyHash, String outcome) {
         if (!MDC_PRESENT) {
             return NONE;
         }
