@@ -75,6 +75,12 @@ final class HandlerRun implements AsyncListener {
     private boolean settled;
     /** Guarded by {@code this}: the asynchronous request ended (timeout, error) while its work still ran. */
     private boolean requestEnded;
+    /**
+     * Guarded by {@code this}: the answer of a request that ended before its work went to the client, and
+     * {@link #sentStatus} is its status. Until then a work end waits: a timeout is signalled before its dispatch
+     * renders the 503, and a work interrupted by that timeout can end in between.
+     */
+    private boolean responseSent;
     /** Guarded by {@code this}: what the asynchronous work ended with, once it did ({@code null} while it runs). */
     private WorkEnd workEnd;
     /** Guarded by {@code this}: a {@code Callable}'s task started; or it never will, because its request is over. */
@@ -269,7 +275,7 @@ final class HandlerRun implements AsyncListener {
         boolean settleNow;
         synchronized (this) {
             workEnd = new WorkEnd(resultOrFailure);
-            settleNow = requestEnded && !settled;
+            settleNow = responseSent && !settled;
         }
         if (settleNow) {
             settleAfterWork(resultOrFailure);
@@ -299,7 +305,13 @@ final class HandlerRun implements AsyncListener {
             unobserved = !settled && !requestEnded;
         }
         if (!unobserved) {
-            markRequestEnded(); // the work may still run: from now on the work limit applies
+            synchronized (this) {
+                if (!responseSent) {
+                    // Ended without a dispatch through the filter after its timeout or error: its status is this one.
+                    sentStatus = capture.getStatus();
+                }
+            }
+            requestEnded(); // the work may still run: from now on the work limit applies
         } else {
             // The request completed without an asynchronous dispatch through the filter: what the client got is unknown.
             settle(HttpResult.notReplayable(capture.getStatus(), Map.of(), NotReplayableReason.OUTCOME_UNKNOWN));
@@ -312,10 +324,12 @@ final class HandlerRun implements AsyncListener {
         event.getAsyncContext().addListener(this);
     }
 
+    /** The client has the answer of a request that ended before its work, with {@link #sentStatus}. */
     private void requestEnded() {
         markRequestEnded();
         WorkEnd ended;
         synchronized (this) {
+            responseSent = true;
             ended = settled ? null : workEnd;
         }
         if (ended != null) {

@@ -70,4 +70,19 @@ class IdempotencyHealthAutoConfigurationTest {
         assertThat(health.getDetails().get("error").toString()).contains("connection refused");
         assertThat(health.getDetails()).containsKey("elapsedMillis");
     }
+
+    @Test
+    void itReportsDownWhenTheStoreDoesNotAnswerInTime() {
+        StoreProbeTest.ControlledStore store = new StoreProbeTest.ControlledStore();
+        store.hang = new java.util.concurrent.CountDownLatch(1);
+        IdempotencyStoreHealthIndicator indicator = new IdempotencyStoreHealthIndicator(new StoreProbe(store, Duration.ofMillis(100)));
+        try {
+            Health health = indicator.health();
+
+            assertThat(health.getStatus().getCode()).isEqualTo("DOWN");
+            assertThat(health.getDetails().get("error")).isEqualTo("the store did not answer within 100 ms");
+        } finally {
+            store.hang.countDown();
+        }
+    }
 }
