@@ -1,7 +1,9 @@
 package dev.idempotency.spring.jdbc;
 
+import dev.idempotency.core.store.IdempotencyStoreException;
 import dev.idempotency.jdbc.TransactionalConnections;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.ConnectionHolder;
@@ -36,6 +38,12 @@ public final class SpringTransactionalConnections implements TransactionalConnec
             return Optional.empty();
         }
         Connection connection = DataSourceUtils.getConnection(dataSource);
+        if (autoCommits(connection, dataSource)) {
+            // Bound for synchronization only, by a JdbcTemplate call inside a transaction on another DataSource: its
+            // statements commit one by one, so there is no transaction of the store's DataSource to join or mark.
+            DataSourceUtils.releaseConnection(connection, dataSource);
+            return Optional.empty();
+        }
         return Optional.of(new JoinedTransaction() {
             @Override
             public Connection connection() {
@@ -55,6 +63,16 @@ public final class SpringTransactionalConnections implements TransactionalConnec
                 DataSourceUtils.releaseConnection(connection, dataSource);
             }
         });
+    }
+
+    private static boolean autoCommits(Connection connection, DataSource dataSource) {
+        try {
+            return connection.getAutoCommit();
+        } catch (SQLException e) {
+            DataSourceUtils.releaseConnection(connection, dataSource);
+            throw new IdempotencyStoreException("idempotency store could not read the auto-commit mode of the "
+                    + "transaction's connection: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -169,12 +169,19 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
      */
     private static Object run(MethodInvocation invocation, ActiveClaim<Object> claim, RunObservation observation)
             throws Throwable {
-        Object result;
+        Object result = null;
+        Throwable failure = null;
         WorkContext previous = IdempotentMethodContext.bind(claim);
-        try (Observation.Scope scope = observation.openScope();
-                LogContext logContext = LogContext.put(observation.keyHash(), observation.outcome().tagValue())) {
+        Observation.Scope scope = observation.openScope();
+        try (LogContext logContext = LogContext.put(observation.keyHash(), observation.outcome().tagValue())) {
             result = invocation.proceed();
-        } catch (Throwable failure) {
+        } catch (Throwable thrown) {
+            failure = thrown;
+        } finally {
+            observation.closeScope(scope);
+            IdempotentMethodContext.restore(previous);
+        }
+        if (failure != null) {
             observation.handlerFailed(failure);
             Observation completion = observation.completionStarted();
             try {
@@ -186,8 +193,6 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
             observation.settled(completion,
                     claim.ownershipLost() ? CompletionOutcome.OWNERSHIP_LOST : CompletionOutcome.RELEASED);
             throw failure;
-        } finally {
-            IdempotentMethodContext.restore(previous);
         }
         Observation completion = observation.completionStarted();
         IdempotencyOutcome.Executed<Object> executed;

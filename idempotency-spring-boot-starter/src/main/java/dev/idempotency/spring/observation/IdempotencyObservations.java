@@ -246,6 +246,14 @@ public final class IdempotencyObservations {
             }
         }
 
+        /**
+         * Closes a scope {@link #openScope} opened. A failing observation handler is logged, not thrown: the handler
+         * has run by then, and an exception here would settle its claim as if it had failed.
+         */
+        public void closeScope(Observation.Scope scope) {
+            guarded(scope::close);
+        }
+
         /** The handler threw (its claim is settled by a completion all the same). */
         public void handlerFailed(Throwable error) {
             guarded(() -> observation.error(error));

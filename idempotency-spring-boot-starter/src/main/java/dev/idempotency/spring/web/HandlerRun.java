@@ -126,15 +126,15 @@ final class HandlerRun implements AsyncListener {
     ThreadContext enterThread() {
         Observation.Scope scope = observation.openScope();
         LogContext logContext = LogContext.put(observation.keyHash(), observation.outcome().tagValue());
-        return new ThreadContext(scope, logContext);
+        return new ThreadContext(observation, scope, logContext);
     }
 
     /** What {@link #enterThread} put on a thread, removed again by {@link #close}. */
-    record ThreadContext(Observation.Scope scope, LogContext logContext) implements AutoCloseable {
+    record ThreadContext(RunObservation observation, Observation.Scope scope, LogContext logContext) implements AutoCloseable {
         @Override
         public void close() {
             logContext.close();
-            scope.close();
+            observation.closeScope(scope);
         }
     }
 

@@ -179,6 +179,34 @@ class SpringTransactionalCheckpointsTest {
     }
 
     @Test
+    void aTransactionOnAnotherDataSourceIsNotMarkedByACheckpointOnTheStoresDataSource() {
+        runner.withUserConfiguration(PlainPool.class).run(context -> {
+            DataSource storeDataSource = context.getBean(DataSource.class);
+            DataSource otherDataSource = h2();
+            TransactionTemplate otherTransactions = new TransactionTemplate(new DataSourceTransactionManager(otherDataSource));
+            IdempotencyStore store = store(context);
+            IdempotencyKey key = IdempotencyKey.of("s", "k-other-data-source");
+            OwnerToken stale = store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMillis(50),
+                    Duration.ofMinutes(10))).record().ownerToken();
+            Thread.sleep(200);
+            assertThat(store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMinutes(10),
+                    Duration.ofMinutes(10)))).isInstanceOf(ClaimResult.Acquired.class);
+            AtomicReference<RenewResult> answer = new AtomicReference<>();
+
+            otherTransactions.executeWithoutResult(status -> {
+                new JdbcTemplate(otherDataSource).update("INSERT INTO payment (id) VALUES ('p-other')");
+                // A read on the store's DataSource binds its connection for synchronization only: it auto-commits.
+                new JdbcTemplate(storeDataSource).queryForList("SELECT id FROM payment", String.class);
+                answer.set(store.checkpoint(key, stale, RecoveryPoint.of("charged"), Duration.ofMinutes(1)));
+            });
+
+            assertThat(answer.get()).isInstanceOf(RenewResult.OwnershipLost.class);
+            assertThat(new JdbcTemplate(otherDataSource).queryForList("SELECT id FROM payment", String.class))
+                    .as("the other DataSource's transaction committed").containsExactly("p-other");
+        });
+    }
+
+    @Test
     void theClaimNeverRunsInTheCallersTransactionThroughATransactionAwareProxy() {
         runner.withUserConfiguration(TransactionAwareProxy.class).run(context -> {
             assertThat(context).hasNotFailed();

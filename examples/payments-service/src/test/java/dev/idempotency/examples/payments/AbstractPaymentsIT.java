@@ -6,6 +6,11 @@ import static dev.idempotency.examples.payments.PaymentsApi.body;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jayway.jsonpath.JsonPath;
+import dev.idempotency.core.IdempotencyKey;
+import dev.idempotency.core.store.DeleteResult;
+import dev.idempotency.core.store.IdempotencyStore;
+import dev.idempotency.core.store.InspectResult;
+import dev.idempotency.core.store.OwnerToken;
 import dev.idempotency.examples.payments.gateway.FakePaymentGateway;
 import dev.idempotency.examples.payments.gateway.GatewayProperties;
 import java.net.http.HttpResponse;
@@ -50,12 +55,42 @@ abstract class AbstractPaymentsIT {
     @Autowired
     FakePaymentGateway gateway;
 
+    @Autowired
+    IdempotencyStore idempotencyStore;
+
     PaymentsApi api;
 
     @BeforeEach
     void setUp() {
         api = new PaymentsApi(port);
         gatewayProperties.setLatency(Duration.ZERO);
+    }
+
+    /**
+     * The key's record is gone (an operator deleted it, its TTL passed, or Redis lost it in a restart without
+     * persistence) while the payment's rows stay: the retry finds the payment by its key instead of paying twice.
+     */
+    @Test
+    void aRetryWhoseIdempotencyRecordWasLostFindsThePaymentInsteadOfPayingAgain() {
+        String key = "lost-record-" + UUID.randomUUID();
+        String json = body(4200, "EUR", "record lost");
+        HttpResponse<String> first = api.pay(ALICE, key, json);
+        assertThat(first.statusCode()).isEqualTo(201);
+        IdempotencyKey recordKey = IdempotencyKey.of("principal:alice", key);
+        InspectResult inspected = idempotencyStore.inspect(recordKey);
+        assertThat(inspected).isInstanceOf(InspectResult.Found.class);
+        OwnerToken owner = ((InspectResult.Found) inspected).record().ownerToken();
+        assertThat(idempotencyStore.deleteCompleted(recordKey, owner)).isInstanceOf(DeleteResult.Deleted.class);
+
+        HttpResponse<String> retry = api.pay(ALICE, key, json);
+
+        assertThat(retry.statusCode()).isEqualTo(201);
+        assertThat(retry.headers().firstValue("Idempotent-Replayed")).as("run again, not replayed").isEmpty();
+        assertThat((String) JsonPath.read(retry.body(), "$.id")).isEqualTo(JsonPath.read(first.body(), "$.id"));
+        assertThat(jdbc.sql("SELECT COUNT(*) FROM payment WHERE idempotency_key = ?").param(key).query(Integer.class).single())
+                .isEqualTo(1);
+        assertThat(jdbc.sql("SELECT COUNT(*) FROM gateway_charge c JOIN payment p ON c.reference = p.id"
+                + " WHERE p.idempotency_key = ?").param(key).query(Integer.class).single()).isEqualTo(1);
     }
 
     @Test

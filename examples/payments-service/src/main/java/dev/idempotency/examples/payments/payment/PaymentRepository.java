@@ -71,6 +71,15 @@ public class PaymentRepository {
                 .optional();
     }
 
+    /** The payment the owner created with an idempotency key; (owner, idempotency key) is unique. */
+    public Optional<Payment> findByOwnerAndIdempotencyKey(String owner, String idempotencyKey) {
+        return jdbc.sql("SELECT * FROM payment WHERE owner = :owner AND idempotency_key = :idempotencyKey")
+                .param("owner", owner)
+                .param("idempotencyKey", idempotencyKey)
+                .query(PAYMENT)
+                .optional();
+    }
+
     /** The owner's payments, oldest first. */
     public List<Payment> findByOwner(String owner) {
         return jdbc.sql("SELECT * FROM payment WHERE owner = :owner ORDER BY created_at, id")

@@ -34,7 +34,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <p>The recovery point names the payment; the payment's row says which phases are left. With the JDBC store the two
  * always agree, since they commit together. A store that cannot join the transaction (the {@code redis} profile's)
  * writes the recovery point just before the phase's commit, so a crash between the two leaves the recovery point one
- * phase ahead of the rows: the row it names is missing, or not yet charged, and that phase runs again.
+ * phase ahead of the rows: the row it names is missing, or not yet charged, and that phase runs again. A store that
+ * lost the key's record altogether (Redis without persistence, after a restart) hands over no recovery point; the
+ * payment is then found by its (owner, key), which the table keeps unique, rather than created a second time.
  *
  * <p>When the gateway refuses the charge (it recorded nothing), the error becomes a 502. The starter does not store
  * it; since the payment was created, the key keeps its recovery point, and a retry with the same key and body resumes
@@ -74,6 +76,7 @@ public class PaymentService {
         resumeFrom.ifPresent(point -> log.info("Payment for key {}: resuming from recovery point '{}'",
                 idempotency.key().key(), point.phase()));
         Payment payment = resumeFrom.flatMap(point -> payments.findById(point.payload()))
+                .or(() -> payments.findByOwnerAndIdempotencyKey(owner, idempotency.key().key()))
                 .orElseGet(() -> transactions.execute(tx -> {
                     String id = payments.insert(owner, idempotency.key().key(), idempotency.derive(CHARGE_STEP), amount,
                             currency, description);
