@@ -182,16 +182,7 @@ public class IdempotentMethodInterceptor implements MethodInterceptor {
             IdempotentMethodContext.restore(previous);
         }
         if (failure != null) {
-            observation.handlerFailed(failure);
-            Observation completion = observation.completionStarted();
-            try {
-                claim.abandon(failure);
-            } catch (RuntimeException | Error e) {
-                observation.settlingFailed(completion, e);
-                throw e;
-            }
-            observation.settled(completion,
-                    claim.ownershipLost() ? CompletionOutcome.OWNERSHIP_LOST : CompletionOutcome.RELEASED);
+            observation.abandon(claim, failure);
             throw failure;
         }
         Observation completion = observation.completionStarted();

@@ -1,5 +1,6 @@
 package dev.idempotency.spring.observation;
 
+import dev.idempotency.core.ActiveClaim;
 import dev.idempotency.core.IdempotencyKey;
 import dev.idempotency.core.IdempotencyOutcome.Completion;
 import dev.idempotency.core.RequestFingerprint;
@@ -252,6 +253,23 @@ public final class IdempotencyObservations {
          */
         public void closeScope(Observation.Scope scope) {
             guarded(scope::close);
+        }
+
+        /**
+         * Settles {@code claim} after its handler failed: observes the failure, abandons the claim (which releases the
+         * key, or keeps it for a resume after a recovery point) and ends the completion's and the run's observations.
+         * A failure of the abandon itself is observed and rethrown.
+         */
+        public void abandon(ActiveClaim<?> claim, Throwable failure) {
+            handlerFailed(failure);
+            Observation completion = completionStarted();
+            try {
+                claim.abandon(failure);
+            } catch (RuntimeException | Error e) {
+                settlingFailed(completion, e);
+                throw e;
+            }
+            settled(completion, claim.ownershipLost() ? CompletionOutcome.OWNERSHIP_LOST : CompletionOutcome.RELEASED);
         }
 
         /** The handler threw (its claim is settled by a completion all the same). */

@@ -386,15 +386,7 @@ final class HandlerRun implements AsyncListener {
         if (!startSettling()) {
             return;
         }
-        observation.handlerFailed(failure);
-        Observation completion = observation.completionStarted();
-        try {
-            claim.abandon(failure);
-        } catch (RuntimeException | Error e) {
-            observation.settlingFailed(completion, e);
-            throw e;
-        }
-        observation.settled(completion, claim.ownershipLost() ? CompletionOutcome.OWNERSHIP_LOST : CompletionOutcome.RELEASED);
+        observation.abandon(claim, failure);
     }
 
     private void limitReached() {

@@ -117,11 +117,7 @@ class SpringTransactionalCheckpointsTest {
             JdbcTemplate jdbc = new JdbcTemplate(dataSource);
             IdempotencyStore store = store(context);
             IdempotencyKey key = IdempotencyKey.of("s", "k-stale");
-            OwnerToken stale = store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMillis(50),
-                    Duration.ofMinutes(10))).record().ownerToken();
-            Thread.sleep(200);
-            assertThat(store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMinutes(10),
-                    Duration.ofMinutes(10)))).isInstanceOf(ClaimResult.Acquired.class);
+            OwnerToken stale = staleOwner(store, key);
             AtomicReference<RenewResult> answer = new AtomicReference<>();
 
             assertThatThrownBy(() -> transactions.executeWithoutResult(status -> {
@@ -159,11 +155,7 @@ class SpringTransactionalCheckpointsTest {
             JdbcTemplate jdbc = new JdbcTemplate(dataSource);
             IdempotencyStore store = store(context);
             IdempotencyKey key = IdempotencyKey.of("s", "k-stale-blind");
-            OwnerToken stale = store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMillis(50),
-                    Duration.ofMinutes(10))).record().ownerToken();
-            Thread.sleep(200);
-            assertThat(store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMinutes(10),
-                    Duration.ofMinutes(10)))).isInstanceOf(ClaimResult.Acquired.class);
+            OwnerToken stale = staleOwner(store, key);
             AtomicReference<RenewResult> answer = new AtomicReference<>();
 
             assertThatThrownBy(() -> transactions.executeWithoutResult(status -> {
@@ -186,11 +178,7 @@ class SpringTransactionalCheckpointsTest {
             TransactionTemplate otherTransactions = new TransactionTemplate(new DataSourceTransactionManager(otherDataSource));
             IdempotencyStore store = store(context);
             IdempotencyKey key = IdempotencyKey.of("s", "k-other-data-source");
-            OwnerToken stale = store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMillis(50),
-                    Duration.ofMinutes(10))).record().ownerToken();
-            Thread.sleep(200);
-            assertThat(store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMinutes(10),
-                    Duration.ofMinutes(10)))).isInstanceOf(ClaimResult.Acquired.class);
+            OwnerToken stale = staleOwner(store, key);
             AtomicReference<RenewResult> answer = new AtomicReference<>();
 
             otherTransactions.executeWithoutResult(status -> {
@@ -235,6 +223,16 @@ class SpringTransactionalCheckpointsTest {
                 .getFailure()
                 .hasStackTraceContaining("wraps a TransactionAwareDataSourceProxy")
                 .hasStackTraceContaining("@IdempotencyDataSource"));
+    }
+
+    /** Claims the key with a lease that runs out, then takes it over: the first claim's owner token is stale. */
+    private static OwnerToken staleOwner(IdempotencyStore store, IdempotencyKey key) throws InterruptedException {
+        OwnerToken stale = store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMillis(50),
+                Duration.ofMinutes(10))).record().ownerToken();
+        Thread.sleep(200);
+        assertThat(store.claim(new ClaimRequest(key, FINGERPRINT, OwnerToken.random(), Duration.ofMinutes(10),
+                Duration.ofMinutes(10)))).isInstanceOf(ClaimResult.Acquired.class);
+        return stale;
     }
 
     private static IdempotencyStore store(ApplicationContext context) {
